@@ -1,0 +1,278 @@
+/**
+ * The command line: wires input, model, rules and reporters together. Nothing else lives here.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import yargs from 'yargs';
+import { Config, LoadedConfig, discoverConfig, readConfig } from './config';
+import { UsageError, collectFiles, readStdin } from './input';
+import { FileResult, LintResult, lint } from './lint';
+import { InputFile } from './model';
+import { loadParser } from './parser';
+import { allMetas, allRules } from './registry';
+import { json } from './reporters/json';
+import { stylish } from './reporters/stylish';
+import type { ReportInput, Reporter } from './reporters/types';
+import type { SeverityOrOff } from './rule';
+import { RUNNERS, RUNNER_NAMES } from './runners';
+import { DEFAULT_TARGET, TARGET_NAMES, Target, parseTarget } from './targets';
+
+const REPORTERS: Record<string, Reporter> = { stylish, json };
+export const FORMATS = ['stylish', 'json', 'sarif', 'github', 'compact', 'junit'];
+
+const VERSION: string = (() => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  isTTY: boolean;
+  cwd: string;
+}
+
+const defaultIo: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  isTTY: !!process.stdout.isTTY,
+  cwd: process.cwd(),
+};
+
+function parseArgs(argv: string[]) {
+  return yargs(argv)
+    .scriptName('pgd-lint')
+    .usage('pgd-lint [paths or globs ...] [options]\n\nLint PostgreSQL migrations for EDB Postgres Distributed (PGD) and BDR.')
+    .option('target', { type: 'string', describe: `Cluster the migrations run on: ${TARGET_NAMES.join(', ')}` })
+    .option('runner', { type: 'string', describe: `How the migration tool runs files: ${RUNNER_NAMES.join(', ')}` })
+    .option('format', { type: 'string', describe: `Output format: ${FORMATS.join(', ')}` })
+    .option('fix', { type: 'boolean', describe: 'Rewrite into the safe multi-step sequence' })
+    .option('fix-dry-run', { type: 'boolean', describe: 'Print the rewrite as a unified diff without writing' })
+    .option('stdin', { type: 'boolean', describe: 'Lint standard input' })
+    .option('stdin-filename', { type: 'string', describe: 'Name (and place) of the file read from standard input' })
+    .option('config', { type: 'string', describe: 'Config file to use instead of the discovered one' })
+    .option('rule', { type: 'string', array: true, describe: 'Override one rule: ID=off|warn|error (repeatable)' })
+    .option('max-warnings', { type: 'number', describe: 'Exit 1 when warnings exceed this number' })
+    .option('list-rules', { type: 'boolean', describe: 'Print the rule table for the target' })
+    .option('explain', { type: 'string', describe: "Print one rule's documentation" })
+    .option('include-down', { type: 'boolean', describe: 'Also lint down migrations' })
+    .option('color', { type: 'boolean', describe: 'Force colour on or off (--no-color)' })
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .strictOptions()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw new UsageError(msg || err?.message || 'invalid arguments');
+    })
+    .wrap(Math.min(110, process.stdout.columns || 100));
+}
+
+interface Settings {
+  target: Target;
+  runnerName: string;
+  format: string;
+  severities: Record<string, SeverityOrOff>;
+  ruleOptions: Record<string, Record<string, unknown>>;
+  maxWarnings?: number;
+  exclude: string[];
+  include: string[];
+  includeDown: boolean;
+  configFile?: string;
+}
+
+function toSeverity(v: string, where: string): SeverityOrOff {
+  if (v === 'off' || v === '0') return 'off';
+  if (v === 'warn' || v === 'warning' || v === '1') return 'warning';
+  if (v === 'error' || v === '2') return 'error';
+  throw new UsageError(`${where}: unknown severity "${v}" (use off, warn or error)`);
+}
+
+/** Merges defaults, the config file and the command line (the command line wins). */
+function resolveSettings(args: Record<string, unknown>, loaded: LoadedConfig | undefined): Settings {
+  const config: Config = loaded?.config ?? {};
+  const where = loaded?.file ?? 'config';
+  const knownIds = new Set(allMetas().map((m) => m.id));
+  const knownKeys = new Set(['$schema', 'target', 'runner', 'rules', 'include', 'exclude', 'format', 'maxWarnings', 'includeDown', ...knownIds]);
+  for (const k of Object.keys(config)) {
+    if (!knownKeys.has(k)) throw new UsageError(`${where}: unknown key "${k}"`);
+  }
+  const targetName = (args.target as string | undefined) ?? config.target ?? DEFAULT_TARGET;
+  const target = parseTarget(String(targetName));
+  if (!target) {
+    const src = args.target !== undefined ? '--target' : where;
+    throw new UsageError(`${src}: unknown target "${targetName}"; valid targets: ${TARGET_NAMES.join(', ')}`);
+  }
+  const runnerName = (args.runner as string | undefined) ?? config.runner ?? 'plain';
+  if (!RUNNERS[runnerName]) throw new UsageError(`${args.runner !== undefined ? '--runner' : where}: unknown runner "${runnerName}"; valid runners: ${RUNNER_NAMES.join(', ')}`);
+  const format = (args.format as string | undefined) ?? (config.format as string | undefined) ?? 'stylish';
+  if (!FORMATS.includes(format)) throw new UsageError(`--format: unknown format "${format}"; valid formats: ${FORMATS.join(', ')}`);
+  if (!REPORTERS[format]) throw new UsageError(`--format: the "${format}" format is not available yet`);
+
+  const severities: Record<string, SeverityOrOff> = {};
+  const ruleOptions: Record<string, Record<string, unknown>> = {};
+  for (const [id, setting] of Object.entries(config.rules ?? {})) {
+    if (!knownIds.has(id)) throw new UsageError(`${where}: unknown rule id "${id}" in "rules"`);
+    if (Array.isArray(setting)) {
+      severities[id] = toSeverity(String(setting[0]), `${where}: rules.${id}`);
+      if (setting[1] && typeof setting[1] === 'object') ruleOptions[id] = { ...setting[1] };
+    } else severities[id] = toSeverity(String(setting), `${where}: rules.${id}`);
+  }
+  for (const id of knownIds) {
+    const opts = config[id];
+    if (opts !== undefined) {
+      if (!opts || typeof opts !== 'object' || Array.isArray(opts)) throw new UsageError(`${where}: options of "${id}" must be an object`);
+      ruleOptions[id] = { ...(ruleOptions[id] ?? {}), ...(opts as Record<string, unknown>) };
+    }
+  }
+  for (const r of (args.rule as string[] | undefined) ?? []) {
+    const m = /^([a-z0-9-]+)\s*=\s*(\S+)$/.exec(r);
+    if (!m) throw new UsageError(`--rule: expected ID=off|warn|error, got "${r}"`);
+    if (!knownIds.has(m[1])) throw new UsageError(`--rule: unknown rule id "${m[1]}"`);
+    severities[m[1]] = toSeverity(m[2], `--rule ${m[1]}`);
+  }
+  const maxWarnings = (args['max-warnings'] as number | undefined) ?? (config.maxWarnings as number | undefined);
+  if (maxWarnings !== undefined && (!Number.isInteger(maxWarnings) || maxWarnings < 0)) throw new UsageError('--max-warnings: expected a whole number of 0 or more');
+  return {
+    target,
+    runnerName,
+    format,
+    severities,
+    ruleOptions,
+    maxWarnings,
+    include: config.include ?? [],
+    exclude: config.exclude ?? [],
+    includeDown: !!(args['include-down'] ?? config.includeDown),
+    configFile: loaded?.file,
+  };
+}
+
+function listRules(target: Target): string {
+  const metas = allMetas();
+  const idWidth = Math.max(...metas.map((m) => m.id.length));
+  const lines = [`Rules for ${target.name}:`, ''];
+  for (const m of metas) {
+    const sev = m.severity(target);
+    lines.push(`  ${m.id.padEnd(idWidth)}  ${(sev === 'warning' ? 'warn' : sev).padEnd(5)}  ${m.fixable ? 'fix' : '   '}  ${m.description}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function explain(id: string): string {
+  if (!allMetas().some((m) => m.id === id)) throw new UsageError(`--explain: unknown rule id "${id}"`);
+  const doc = path.join(__dirname, '..', '..', 'docs', 'rules', `${id}.md`);
+  try {
+    return fs.readFileSync(doc, 'utf8');
+  } catch {
+    throw new UsageError(`--explain: no documentation found for "${id}"`);
+  }
+}
+
+export function toReportInput(result: LintResult, color: boolean): ReportInput {
+  const files = result.files.map((f: FileResult) => ({
+    path: f.path,
+    findings: f.findings.map((x) => ({
+      ruleId: x.ruleId,
+      severity: x.severity,
+      message: x.message,
+      line: x.line,
+      column: x.column,
+      endLine: x.endLine,
+      endColumn: x.endColumn,
+      suggestion: x.suggestion,
+      fixable: x.fixable,
+      suppressed: x.suppressed,
+    })),
+  }));
+  let errors = 0;
+  let warnings = 0;
+  let fixable = 0;
+  for (const f of files) {
+    for (const x of f.findings) {
+      if (x.suppressed) continue;
+      if (x.severity === 'error') errors++;
+      else warnings++;
+      if (x.fixable) fixable++;
+    }
+  }
+  return {
+    target: result.target.name,
+    files,
+    summary: { files: files.length, errors, warnings, fixable },
+    rules: allMetas().map((m) => ({ id: m.id, description: m.description, docs: `docs/rules/${m.id}.md` })),
+    color,
+  };
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`pgd-lint: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    io.stderr(`pgd-lint: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.PGD_LINT_DEBUG) io.stderr(`${err?.stack ?? ''}\n`);
+    return 2;
+  }
+}
+
+async function run(argv: string[], io: Io): Promise<number> {
+  let helpText = '';
+  const parser = parseArgs(argv);
+  const args = (await parser.parseAsync(argv, {}, (err, _argv, output) => {
+    if (output) helpText = output;
+    if (err) throw new UsageError(err.message);
+  })) as Record<string, unknown>;
+  if (helpText) {
+    io.stdout(helpText.endsWith('\n') ? helpText : `${helpText}\n`);
+    return 0;
+  }
+
+  const configFile = args.config !== undefined ? path.resolve(io.cwd, String(args.config)) : discoverConfig(io.cwd);
+  const loaded = configFile ? readConfig(configFile) : undefined;
+  const settings = resolveSettings(args, loaded);
+
+  if (args['list-rules']) {
+    io.stdout(listRules(settings.target));
+    return 0;
+  }
+  if (args.explain !== undefined) {
+    io.stdout(explain(String(args.explain)));
+    return 0;
+  }
+
+  const runner = RUNNERS[settings.runnerName];
+  const paths = ((args._ as unknown[]) ?? []).map(String);
+  let inputs: InputFile[];
+  if (args.stdin) {
+    inputs = [readStdin(String(args['stdin-filename'] ?? '<stdin>'))];
+  } else {
+    const targets = paths.length > 0 ? paths : settings.include;
+    if (targets.length === 0) throw new UsageError('no files given: pass paths or globs, or --stdin');
+    inputs = collectFiles(targets, { runner, cwd: io.cwd, exclude: settings.exclude, includeDown: settings.includeDown });
+  }
+  await loadParser();
+  const result = lint(inputs, {
+    target: settings.target,
+    runner,
+    includeDown: settings.includeDown,
+    severities: settings.severities,
+    ruleOptions: settings.ruleOptions,
+  });
+  const color = args.color === undefined ? io.isTTY : !!args.color;
+  const report = toReportInput(result, color);
+  io.stdout(REPORTERS[settings.format](report));
+  const { errors, warnings } = report.summary;
+  if (errors > 0) return 1;
+  if (settings.maxWarnings !== undefined && warnings > settings.maxWarnings) return 1;
+  return 0;
+}
+
+void allRules;

@@ -1,0 +1,173 @@
+/**
+ * Input: files, folders (recursive *.sql), globs and standard input, decoded as UTF-8 (with or
+ * without BOM, CRLF or LF) and put in the order the runner applies them.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import fg from 'fast-glob';
+import { InputFile } from './model';
+import { RunnerPreset } from './runners';
+
+/** An input problem: exit 2 with a one-line message. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes bytes as UTF-8 text; throws UsageError naming `label` when they are not. */
+export function decodeText(bytes: Buffer, label: string): string {
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    throw new UsageError(`${label}:${bad.line}:${bad.column}: not UTF-8 text (invalid byte 0x${bad.byte.toString(16).padStart(2, '0')})`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text;
+}
+
+function firstInvalidUtf8(bytes: Buffer): { line: number; column: number; byte: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i];
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    let ok = len > 0 && i + len <= bytes.length;
+    for (let k = 1; ok && k < len; k++) ok = (bytes[i + k] & 0xc0) === 0x80;
+    if (ok && len > 1) ok = decoderOk(bytes.subarray(i, i + len));
+    if (!ok) {
+      const column = Buffer.from(bytes.subarray(lineStart, i)).toString('utf8').length + 1;
+      return { line, column, byte: b };
+    }
+    if (b === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+    i += len;
+  }
+  return { line, column: 1, byte: 0 };
+}
+
+function decoderOk(seq: Buffer): boolean {
+  try {
+    decoder.decode(seq);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isGlob(p: string): boolean {
+  return fg.isDynamicPattern(p.replace(/\\/g, '/'));
+}
+
+function readFile(abs: string, shown: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code === 'ELOOP' ? 'too many levels of symbolic links' : (e as Error).message;
+    throw new UsageError(`${shown}: cannot read file: ${why}`);
+  }
+  return decodeText(bytes, shown);
+}
+
+/** Reads a flyway `<file>.sql.conf` next to a file, if there is one. */
+function readConf(abs: string): string | undefined {
+  try {
+    return fs.readFileSync(`${abs}.conf`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CollectOptions {
+  runner: RunnerPreset;
+  cwd: string;
+  /** Globs to leave out (config `exclude`). */
+  exclude?: string[];
+  /** Keep down migrations (--include-down). */
+  includeDown: boolean;
+}
+
+interface Found {
+  abs: string;
+  shown: string;
+  rel: string;
+}
+
+/** Resolves the paths and globs of the command line to files in apply order. */
+export function collectFiles(args: string[], opts: CollectOptions): InputFile[] {
+  const found: Found[] = [];
+  const seen = new Set<string>();
+  const add = (f: Found): void => {
+    if (seen.has(f.abs)) return;
+    seen.add(f.abs);
+    found.push(f);
+  };
+  const ignore = ['**/node_modules/**', '**/.git/**', ...(opts.exclude ?? [])];
+  for (const arg of args) {
+    const abs = path.resolve(opts.cwd, arg);
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(abs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new UsageError(`${arg}: too many levels of symbolic links`);
+      if (code === 'EACCES') throw new UsageError(`${arg}: permission denied`);
+      stat = undefined;
+    }
+    if (stat?.isDirectory()) {
+      let entries: string[];
+      try {
+        entries = fg.sync('**/*', { cwd: abs, onlyFiles: true, ignore, followSymbolicLinks: false, suppressErrors: true, dot: false });
+      } catch (e) {
+        throw new UsageError(`${arg}: cannot read folder: ${(e as Error).message}`);
+      }
+      const migrations = entries.filter((rel) => opts.runner.isMigration(rel) && (opts.includeDown || !opts.runner.isDownFile(rel)));
+      migrations.sort((a, b) => opts.runner.compare(a, b));
+      for (const rel of migrations) add({ abs: path.join(abs, rel), shown: path.join(arg, rel), rel });
+    } else if (stat) {
+      add({ abs, shown: arg, rel: path.basename(arg) });
+    } else if (isGlob(arg)) {
+      const matches = fg.sync(arg.replace(/\\/g, '/'), { cwd: opts.cwd, onlyFiles: true, ignore, suppressErrors: true });
+      if (matches.length === 0) throw new UsageError(`${arg}: no files match this pattern`);
+      matches.sort((a, b) => opts.runner.compare(a, b));
+      for (const m of matches) add({ abs: path.resolve(opts.cwd, m), shown: m, rel: m });
+    } else {
+      throw new UsageError(`${arg}: no such file or directory`);
+    }
+  }
+  return found.map((f) => {
+    const stat = safeStat(f.abs);
+    if (stat?.isDirectory()) throw new UsageError(`${f.shown}: is a directory`);
+    return { path: f.shown, rel: f.rel.replace(/\\/g, '/'), text: readFile(f.abs, f.shown), conf: opts.runner.name === 'flyway' ? readConf(f.abs) : undefined, report: true };
+  });
+}
+
+function safeStat(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads standard input as one file. */
+export function readStdin(name: string): InputFile {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(0);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN' || code === 'EOF') bytes = Buffer.alloc(0);
+    else throw new UsageError(`<stdin>: cannot read: ${(e as Error).message}`);
+  }
+  return { path: name, rel: path.basename(name), text: decodeText(bytes, name), report: true };
+}
