@@ -65,7 +65,7 @@ export const rule: Rule = {
       message,
       suggestion: lines.join('\n'),
       span: { start: stmt.start, end: stmt.end },
-      fix: partitioned ? undefined : { kind: 'concurrent-index', sql },
+      fix: partitioned ? undefined : { steps: [{ sql, mode: 'outside-transaction' }] },
     });
   },
 };

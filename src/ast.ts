@@ -4,9 +4,7 @@
  */
 import { QuoteUtils } from 'pgsql-deparser';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AstNode = Record<string, any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AstValue = any;
 
 /** The node's type name, e.g. "IndexStmt". */

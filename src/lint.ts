@@ -7,7 +7,7 @@ import { Catalog, Origin, Table } from './catalog';
 import { FileModel, InputFile, RunModel, Stmt, Transaction, buildModel } from './model';
 import { Facts, Session, classify } from './pgd';
 import { SYNTAX_ERROR, UNUSED_IGNORE, allRules } from './registry';
-import type { Report, Rule, Severity, SeverityOrOff } from './rule';
+import type { Fix, Report, Rule, Severity, SeverityOrOff } from './rule';
 import { RunnerPreset } from './runners';
 import { Target } from './targets';
 import { fields, strVal } from './ast';
@@ -39,7 +39,7 @@ export interface Finding {
   end: number;
   /** The statement, when the finding is about one. */
   stmt?: Stmt;
-  fix?: unknown;
+  fix?: Fix;
 }
 
 export interface FileResult {

@@ -89,7 +89,7 @@ function scan(sql: string): ScanOutcome {
     const err = parseSql(sql);
     if (!('byte' in err)) throw e;
     const prefix = Buffer.from(sql, 'utf8').subarray(0, err.byte).toString('utf8');
-    let tokens: Token[] = [];
+    let tokens: Token[];
     try {
       tokens = prefix.trim() === '' ? [] : pg.scanSync(prefix).tokens.map(toToken);
     } catch {
@@ -194,7 +194,7 @@ export function parseFile(source: SourceText, wantComments: boolean): ParsedFile
   }
 
   const comments: Comment[] = [];
-  let statements: ParsedStatement[] | null = null;
+  let statements: ParsedStatement[];
   const whole = text.trim() === '' ? { stmts: [] } : parseSql(text);
   let tokens: ScanOutcome | null = null;
   if ('stmts' in whole) {

@@ -32,6 +32,28 @@ export interface Span {
   end: number;
 }
 
+/**
+ * How one step of a rewrite must run:
+ * - `in-place`: where the flagged statement was, in its transaction;
+ * - `own-transaction`: in a later transaction of its own, after the current one has committed;
+ * - `outside-transaction`: on its own, outside any transaction block (CONCURRENTLY, COMMIT inside DO);
+ * - `transaction-start`: at the start of the statement's transaction (before its first statement).
+ */
+export type FixMode = 'in-place' | 'own-transaction' | 'outside-transaction' | 'transaction-start';
+
+export interface FixStep {
+  /** One SQL statement (or DO block), without the trailing semicolon. */
+  sql: string;
+  mode: FixMode;
+}
+
+/** The mechanical rewrite of the flagged statement: the steps that replace it, in order. */
+export interface Fix {
+  steps: FixStep[];
+  /** When true, the original statement stays (steps are only added around it). */
+  keepOriginal?: boolean;
+}
+
 export interface Report {
   message: string;
   /** The concrete SQL to write instead, and where each step must run. */
@@ -40,8 +62,8 @@ export interface Report {
   span?: Span;
   /** Override of the rule's severity for this finding (before config overrides). */
   severity?: Severity;
-  /** Data for --fix (rule specific); its presence makes the finding fixable. */
-  fix?: unknown;
+  /** The rewrite for --fix; its presence makes the finding fixable. */
+  fix?: Fix;
 }
 
 export interface StatementContext {
