@@ -102,6 +102,14 @@ interface Found {
   rel: string;
 }
 
+/**
+ * The order in which the runner applies files: by file name (migration versions live in names,
+ * whatever sub-folder a file sits in), then by the whole path (prisma's folders, equal names).
+ */
+function applyOrder(runner: RunnerPreset): (a: string, b: string) => number {
+  return (a, b) => runner.compare(path.posix.basename(a), path.posix.basename(b)) || runner.compare(a, b);
+}
+
 /** Resolves the paths and globs of the command line to files in apply order. */
 export function collectFiles(args: string[], opts: CollectOptions): InputFile[] {
   const found: Found[] = [];
@@ -131,14 +139,14 @@ export function collectFiles(args: string[], opts: CollectOptions): InputFile[] 
         throw new UsageError(`${arg}: cannot read folder: ${(e as Error).message}`);
       }
       const migrations = entries.filter((rel) => opts.runner.isMigration(rel) && (opts.includeDown || !opts.runner.isDownFile(rel)));
-      migrations.sort((a, b) => opts.runner.compare(a, b));
+      migrations.sort(applyOrder(opts.runner));
       for (const rel of migrations) add({ abs: path.join(abs, rel), shown: path.join(arg, rel), rel });
     } else if (stat) {
       add({ abs, shown: arg, rel: path.basename(arg) });
     } else if (isGlob(arg)) {
       const matches = fg.sync(arg.replace(/\\/g, '/'), { cwd: opts.cwd, onlyFiles: true, ignore, suppressErrors: true });
       if (matches.length === 0) throw new UsageError(`${arg}: no files match this pattern`);
-      matches.sort((a, b) => opts.runner.compare(a, b));
+      matches.sort(applyOrder(opts.runner));
       for (const m of matches) add({ abs: path.resolve(opts.cwd, m), shown: m, rel: m });
     } else {
       throw new UsageError(`${arg}: no such file or directory`);
