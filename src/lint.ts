@@ -20,6 +20,8 @@ export interface LintOptions {
   severities: Record<string, SeverityOrOff>;
   /** Options by rule id. */
   ruleOptions: Record<string, Record<string, unknown>>;
+  /** The rules to run (default: every rule in rules/). */
+  rules?: Rule[];
 }
 
 export interface Finding {
@@ -66,7 +68,7 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
   for (const f of model.files) results.set(f, []);
 
   const active: Array<{ rule: Rule; severity: Severity; options: Record<string, unknown> }> = [];
-  for (const rule of allRules()) {
+  for (const rule of opts.rules ?? allRules()) {
     const sev = effectiveSeverity(rule.meta.id, rule.meta.severity(opts.target), opts);
     if (sev === 'off') continue;
     const options: Record<string, unknown> = {};
@@ -189,7 +191,7 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
 
   const files: FileResult[] = [];
   const unusedSeverity = effectiveSeverity(UNUSED_IGNORE.id, 'warning', opts);
-  const known = new Set([...allRules().map((r) => r.meta.id), SYNTAX_ERROR.id, UNUSED_IGNORE.id]);
+  const known = new Set([...(opts.rules ?? allRules()).map((r) => r.meta.id), SYNTAX_ERROR.id, UNUSED_IGNORE.id]);
   const enabled = new Set([...active.map((a) => a.rule.meta.id), ...(syntaxSeverity !== 'off' ? [SYNTAX_ERROR.id] : [])]);
   for (const file of model.files) {
     if (!file.report) continue;
