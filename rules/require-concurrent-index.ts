@@ -16,6 +16,13 @@ export const rule: Rule = {
     severity: () => 'error',
     fixable: true,
     spec: ['§2.2', '§5.4', '§7.1', '§7.4'],
+    options: {
+      indexStrategy: {
+        type: 'string',
+        default: 'concurrently',
+        description: 'How --fix rewrites: "concurrently" (CREATE INDEX CONCURRENTLY outside any transaction) or "run-on-all-nodes" (bdr.run_on_all_nodes, spec §5.4)',
+      },
+    },
   },
   statement(ctx) {
     const { stmt, facts, target } = ctx;
@@ -65,7 +72,11 @@ export const rule: Rule = {
       message,
       suggestion: lines.join('\n'),
       span: { start: stmt.start, end: stmt.end },
-      fix: partitioned ? undefined : { steps: [{ sql, mode: 'outside-transaction' }] },
+      fix: partitioned
+        ? undefined
+        : ctx.options.indexStrategy === 'run-on-all-nodes' && target.family !== 'bdr1'
+          ? { steps: [{ sql: `SELECT bdr.run_on_all_nodes(${dollarQuote(sql)})`, mode: 'in-place' }] }
+          : { steps: [{ sql, mode: 'outside-transaction' }] },
     });
   },
 };

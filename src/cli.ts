@@ -7,7 +7,10 @@ import yargs from 'yargs';
 import { Config, LoadedConfig, discoverConfig, readConfig } from './config';
 import { UsageError, collectFiles, readStdin } from './input';
 import { FileResult, LintResult, lint } from './lint';
-import { InputFile } from './model';
+import { InputFile, buildModel } from './model';
+import { planFixes } from './fix';
+import { fixedInputs, planDiff, writePlans } from './fixio';
+import { pgliteFactory, verify } from './verify';
 import { loadParser } from './parser';
 import { allMetas, allRules } from './registry';
 import { json } from './reporters/json';
@@ -60,6 +63,8 @@ function parseArgs(argv: string[]) {
     .option('explain', { type: 'string', describe: "Print one rule's documentation" })
     .option('include-down', { type: 'boolean', describe: 'Also lint down migrations' })
     .option('color', { type: 'boolean', describe: 'Force colour on or off (--no-color)' })
+    .option('verify', { type: 'boolean', describe: 'With --fix / --fix-dry-run: prove the rewrite gives the same schema (embedded PostgreSQL)' })
+    .option('index-strategy', { type: 'string', describe: 'How --fix builds indexes: concurrently (default) or run-on-all-nodes' })
     .version(VERSION)
     .help()
     .alias('h', 'help')
@@ -127,6 +132,11 @@ function resolveSettings(args: Record<string, unknown>, loaded: LoadedConfig | u
       if (!opts || typeof opts !== 'object' || Array.isArray(opts)) throw new UsageError(`${where}: options of "${id}" must be an object`);
       ruleOptions[id] = { ...(ruleOptions[id] ?? {}), ...(opts as Record<string, unknown>) };
     }
+  }
+  const strategy = args['index-strategy'] as string | undefined;
+  if (strategy !== undefined) {
+    if (strategy !== 'concurrently' && strategy !== 'run-on-all-nodes') throw new UsageError(`--index-strategy: expected concurrently or run-on-all-nodes, got "${strategy}"`);
+    ruleOptions['require-concurrent-index'] = { ...(ruleOptions['require-concurrent-index'] ?? {}), indexStrategy: strategy };
   }
   for (const r of (args.rule as string[] | undefined) ?? []) {
     const m = /^([a-z0-9-]+)\s*=\s*(\S+)$/.exec(r);
@@ -259,14 +269,65 @@ async function run(argv: string[], io: Io): Promise<number> {
     inputs = collectFiles(targets, { runner, cwd: io.cwd, exclude: settings.exclude, includeDown: settings.includeDown });
   }
   await loadParser();
-  const result = lint(inputs, {
+  const lintOptions = {
     target: settings.target,
     runner,
     includeDown: settings.includeDown,
     severities: settings.severities,
     ruleOptions: settings.ruleOptions,
-  });
+  };
+  let result = lint(inputs, lintOptions);
   const color = args.color === undefined ? io.isTTY : !!args.color;
+
+  const fixing = !!args.fix || !!args['fix-dry-run'];
+  if (args.verify && !fixing) throw new UsageError('--verify goes with --fix or --fix-dry-run');
+  if (fixing) {
+    const plans = planFixes(result, settings.runnerName, inputs.map((i) => i.path));
+    for (const p of plans) {
+      for (const s of p.skipped) io.stderr(`pgd-lint: ${p.path}${s.line ? `:${s.line}` : ''}: not rewritten (${s.ruleId}): ${s.reason}\n`);
+    }
+    let verifyFailed = false;
+    if (args.verify) {
+      const fixed = fixedInputs(inputs, plans);
+      const modelOpts = { runner, includeDown: settings.includeDown };
+      const factory = pgliteFactory();
+      try {
+        const v = await verify(factory, buildModel(inputs, modelOpts).files, buildModel(fixed, modelOpts).files);
+        if (v.error) {
+          io.stderr(`pgd-lint: --verify (${v.database}): ${v.error}\n`);
+          verifyFailed = true;
+        } else if (v.differences.length > 0) {
+          verifyFailed = true;
+          io.stderr(`pgd-lint: --verify (${v.database}): the fixed migrations give a different schema:\n`);
+          for (const d of v.differences) io.stderr(`  ${d.object}\n    original: ${d.original ?? '(absent)'}\n    fixed:    ${d.fixed ?? '(absent)'}\n`);
+        } else {
+          io.stderr(`pgd-lint: --verify (${v.database}): the original and the fixed migrations give the same schema\n`);
+        }
+      } finally {
+        await factory.dispose();
+      }
+    }
+    if (args['fix-dry-run']) {
+      io.stdout(planDiff(plans));
+      const errors = result.files.some((f) => f.findings.some((x) => !x.suppressed && x.severity === 'error'));
+      return verifyFailed || errors ? 1 : 0;
+    }
+    if (args.stdin) {
+      // Standard input has no file to rewrite: the fixed text goes to standard output.
+      io.stdout(plans[0]?.text ?? inputs[0].text);
+      return verifyFailed ? 1 : 0;
+    }
+    if (verifyFailed) {
+      io.stderr('pgd-lint: nothing was written because --verify failed\n');
+      return 1;
+    }
+    const written = writePlans(plans, io.cwd);
+    for (const w of written) io.stderr(`pgd-lint: wrote ${w}\n`);
+    // Report what is left, on the files as they are now.
+    const after = fixedInputs(inputs, plans);
+    result = lint(after, lintOptions);
+  }
+
   const report = toReportInput(result, color);
   io.stdout(REPORTERS[settings.format](report));
   const { errors, warnings } = report.summary;
