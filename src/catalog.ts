@@ -104,6 +104,11 @@ export class Catalog {
   readonly types = new Map<string, TypeInfo>();
   readonly functions = new Map<string, FunctionInfo>();
   readonly schemas = new Set<string>(['public']);
+  /**
+   * CHECK constraints the migrations add to tables they did not create (tables of unknown shape),
+   * by table key: enough to know later that a CHECK (col IS NOT NULL) was added and validated.
+   */
+  readonly externalChecks = new Map<string, Map<string, Constraint>>();
   private journal: Undo[] = [];
 
   // ---- transactions -------------------------------------------------------------------------
@@ -213,6 +218,13 @@ export class Catalog {
         return this.createTable(f, origin);
       case 'CreateTableAsStmt':
         return this.createTableAs(f, origin);
+      case 'SelectStmt':
+        // SELECT ... INTO t creates a table like CREATE TABLE t AS SELECT ...
+        if (f.intoClause) return this.createTableAs({ into: f.intoClause, objtype: 'OBJECT_TABLE' }, origin);
+        return;
+      case 'AlterObjectSchemaStmt':
+        if (f.objectType === 'OBJECT_TABLE' && f.relation) return this.setTableSchema(f);
+        return;
       case 'ViewStmt':
         return this.createView(f.view, 'view', origin, f.replace);
       case 'AlterTableStmt':
@@ -436,9 +448,40 @@ export class Catalog {
     });
   }
 
+  /** CHECK constraints recorded for a table the migrations did not create (see externalChecks). */
+  externalCheckConstraints(q: QualifiedName): Map<string, Constraint> | undefined {
+    return this.externalChecks.get(this.tableKey(q));
+  }
+
+  /** ALTER TABLE of a table the migrations did not create: only its CHECK constraints are tracked. */
+  private alterExternal(f: AstValue, origin: Origin): void {
+    const q = rangeVarName(f.relation);
+    const k = this.tableKey(q);
+    for (const cmdNode of f.cmds ?? []) {
+      const cmd = fields(cmdNode);
+      if (cmd.subtype === 'AT_AddConstraint') {
+        const c = fields(cmd.def);
+        if (c.contype !== 'CONSTR_CHECK') continue;
+        let m = this.externalChecks.get(k);
+        if (!m) {
+          m = new Map();
+          this.put(this.externalChecks, k, m);
+        }
+        const name = c.conname || defaultConstraintName(q.name, 'check', [], undefined);
+        this.put(m, name, { name, kind: 'check', validated: !c.skip_validation, columns: [], expr: c.raw_expr, origin });
+      } else if (cmd.subtype === 'AT_ValidateConstraint') {
+        const c = this.externalChecks.get(k)?.get(cmd.name);
+        if (c) this.set(c, 'validated', true);
+      } else if (cmd.subtype === 'AT_DropConstraint') {
+        const m = this.externalChecks.get(k);
+        if (m) this.remove(m, cmd.name);
+      }
+    }
+  }
+
   private alterTable(f: AstValue, origin: Origin): void {
     const table = this.table(rangeVarName(f.relation));
-    if (!table) return;
+    if (!table) return this.alterExternal(f, origin);
     for (const cmdNode of f.cmds ?? []) {
       const cmd = fields(cmdNode);
       const col = cmd.name ? table.columns.get(cmd.name) : undefined;
@@ -625,14 +668,28 @@ export class Catalog {
     }
   }
 
+  /** ALTER TABLE ... SET SCHEMA: the same Table object under its new schema. */
+  private setTableSchema(f: AstValue): void {
+    const t = this.table(rangeVarName(f.relation));
+    if (!t || !f.newschema) return;
+    const oldKey = key(t.schema, t.name);
+    this.remove(this.tables, oldKey);
+    this.set(t, 'schema', f.newschema);
+    this.put(this.tables, key(t.schema, t.name), t);
+    for (const other of this.tables.values()) if (other.parent === oldKey) this.set(other, 'parent', key(t.schema, t.name));
+  }
+
   private rename(f: AstValue): void {
     if (f.renameType === 'OBJECT_TABLE' || f.renameType === 'OBJECT_VIEW' || f.renameType === 'OBJECT_MATVIEW') {
       const t = this.table(rangeVarName(f.relation));
       if (!t) return;
+      // Renamed in place: the Table object keeps its identity (rules track tables by object).
       const oldKey = key(t.schema, t.name);
       this.remove(this.tables, oldKey);
-      const renamed = { ...t, name: f.newname };
-      this.put(this.tables, key(t.schema, f.newname), renamed);
+      this.set(t, 'name', f.newname);
+      this.put(this.tables, key(t.schema, f.newname), t);
+      for (const idx of this.indexes.values()) if (idx.table === oldKey) this.set(idx, 'table', key(t.schema, t.name));
+      for (const other of this.tables.values()) if (other.parent === oldKey) this.set(other, 'parent', key(t.schema, t.name));
     } else if (f.renameType === 'OBJECT_COLUMN') {
       const t = this.table(rangeVarName(f.relation));
       const col = t?.columns.get(f.subname);

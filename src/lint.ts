@@ -54,6 +54,8 @@ export interface LintResult {
   target: Target;
   model: RunModel;
   files: FileResult[];
+  /** What PGD does with each replayed statement on the target (hover in the language server). */
+  facts: Map<Stmt, Facts>;
 }
 
 /** The severity a rule has on the target after overrides. */
@@ -116,6 +118,10 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
     catalog.setSearchPath(['public']);
     session.ddlReplicationOff = false;
     session.ddlLockingOff = false;
+    // Each file runs in a session of its own: the previous file's temporary objects are gone.
+    for (const m of [catalog.tables, catalog.indexes, catalog.sequences, catalog.types, catalog.functions] as Array<Map<string, unknown>>) {
+      for (const k of [...m.keys()]) if (k.startsWith('pg_temp.')) m.delete(k);
+    }
     for (const stmt of file.statements) {
       if (!stmt.executed) continue;
       const tx = stmt.tx;
@@ -161,7 +167,9 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
             });
           }
         }
-        applyStatement(stmt, catalog, session, mark, created, tx);
+        // A down section (goose Down, dbmate down, .down.sql, ...) is not part of the forward run:
+        // it must not drop or change what the up migrations created.
+        if (!stmt.down) applyStatement(stmt, catalog, session, mark, created, tx);
       }
       if (tx.statements[tx.statements.length - 1] === stmt) {
         endTransaction(tx, stmt, catalog, session, mark, created);
@@ -211,7 +219,7 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
     findings.sort((a, b) => a.start - b.start || a.line - b.line || a.column - b.column || (a.ruleId < b.ruleId ? -1 : 1));
     files.push({ path: file.path, file, findings });
   }
-  return { target: opts.target, model, files };
+  return { target: opts.target, model, files, facts };
 }
 
 function directiveFinding(file: FileModel, d: FileModel['directives'][number], severity: Severity, message: string): Finding {

@@ -6,6 +6,7 @@
 import { AstNode, AstValue, fields, nodeType } from './ast';
 import { EmbedKind, embeddedIn } from './embedded';
 import { Comment, parseFile } from './parser';
+import { flywayNonTransactional } from './concurrent-statements';
 import { cannotRunInTransaction } from './pgd';
 import { Execution, RunnerPreset } from './runners';
 import { SourceText } from './source';
@@ -99,6 +100,8 @@ export interface FileModel {
 export interface RunModel {
   files: FileModel[];
   transactions: Transaction[];
+  /** The runner preset's name (`plain`, `flyway`, `goose`, ...), for rules that word runner-specific advice. */
+  runner: string;
 }
 
 export interface ModelOptions {
@@ -126,7 +129,7 @@ export function buildModel(inputs: InputFile[], opts: ModelOptions): RunModel {
   const files: FileModel[] = [];
   const transactions: Transaction[] = [];
   inputs.forEach((input, index) => files.push(buildFile(input, index, opts, transactions)));
-  return { files, transactions };
+  return { files, transactions, runner: opts.runner.name };
 }
 
 function buildFile(input: InputFile, index: number, opts: ModelOptions, transactions: Transaction[]): FileModel {
@@ -146,6 +149,7 @@ function buildFile(input: InputFile, index: number, opts: ModelOptions, transact
   };
   const nodes = parsed.statements;
   const nonTx = nodes.filter((s) => s.node && cannotRunInTransaction(s.node)).length;
+  const flywayNonTx = nodes.some((s) => s.node && flywayNonTransactional(s.node));
   const fileDown = opts.runner.isDownFile(input.rel);
   file.sections = opts.runner.sections(
     {
@@ -154,6 +158,7 @@ function buildFile(input: InputFile, index: number, opts: ModelOptions, transact
       conf: input.conf,
       hasNonTransactional: nonTx > 0,
       allNonTransactional: nonTx > 0 && nonTx === nodes.length,
+      flywayNonTransactional: flywayNonTx,
     },
     input.rel,
   ).map((s) => ({ ...s, down: s.down || fileDown }));

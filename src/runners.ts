@@ -32,6 +32,8 @@ export interface FileFacts {
   hasNonTransactional: boolean;
   /** True when every statement of the file is such a statement. */
   allNonTransactional: boolean;
+  /** True when the file has a statement Flyway's own parser marks non-transactional (a narrower list). */
+  flywayNonTransactional?: boolean;
 }
 
 export interface RunnerPreset {
@@ -101,7 +103,8 @@ const flyway: RunnerPreset = {
     if (conf) return whole(file, conf[1].toLowerCase() === 'false' ? 'autocommit' : 'transaction');
     // Flyway runs a file of statements PostgreSQL refuses in a transaction outside one; the
     // contract models its mixed mode the same way for a file that mixes them with others.
-    return whole(file, file.hasNonTransactional ? 'autocommit' : 'transaction');
+    // Flyway decides with its own list (REINDEX TABLE ... CONCURRENTLY is not on it: docs/runners.md).
+    return whole(file, (file.flywayNonTransactional ?? file.hasNonTransactional) ? 'autocommit' : 'transaction');
   },
   reopensAfterCommit: true,
 };

@@ -10,7 +10,7 @@ const path = require('path');
 
 module.exports = async function globalSetup() {
   if (process.env.PGD_LINT_TEST_PG) return;
-  let bindir = '';
+  let bindir;
   try {
     bindir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
   } catch {

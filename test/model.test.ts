@@ -5,7 +5,7 @@ import { loadParser } from '../src/parser';
 import type { Rule } from '../src/rule';
 import { RUNNERS } from '../src/runners';
 import { parseTarget } from '../src/targets';
-import requireConcurrentIndex = require('../rules/require-concurrent-index');
+import * as requireConcurrentIndex from '../rules/require-concurrent-index';
 
 beforeAll(loadParser);
 

@@ -1,0 +1,290 @@
+/**
+ * Helpers of the rules no-unsupported-ddl and no-local-only-ddl: session settings as the
+ * migration sets them (SET / SET LOCAL / RESET), the leading keywords of a statement (for syntax
+ * the grammar rewrites, e.g. CREATE LANGUAGE), statement equality ignoring positions, and facts of
+ * the run that only a scan of earlier statements gives (autopartitioned tables, galloc sequences,
+ * replica identities).
+ */
+import * as pg from 'libpg-query';
+import { AstValue, QualifiedName, as, fields, names, rangeVarName, strVal, typeNameString, walk } from './ast';
+import type { Catalog } from './catalog';
+import type { RunModel, Stmt } from './model';
+import { Target, atLeast } from './targets';
+
+const TRUE_WORDS = new Set(['on', 'true', 'yes', '1', 't', 'y']);
+
+/** True when a GUC value means on. */
+export function isOn(value: string | undefined): boolean {
+  return value !== undefined && TRUE_WORDS.has(value.toLowerCase());
+}
+
+/** Statements of the file that change this session's settings, in order (DO bodies included). */
+function sessionStatements(stmt: Stmt): Stmt[] {
+  return stmt.file.statements.filter((s) => s.executed && (!s.via || s.via === 'do'));
+}
+
+export interface SettingState {
+  /** Lower-cased value, or undefined for the default (never set, RESET, SET ... TO DEFAULT). */
+  value: string | undefined;
+  /** The SET statement that gave the value. */
+  at?: Stmt;
+}
+
+/**
+ * The value a GUC has in the session when `stmt` runs, as the file sets it. SET LOCAL lasts until
+ * its transaction ends; a SET in a transaction that is rolled back is forgotten.
+ */
+export function settingBefore(stmt: Stmt, name: string): SettingState {
+  const want = name.toLowerCase();
+  let session: SettingState = { value: undefined };
+  let local: { state: SettingState; tx: Stmt['tx'] } | undefined;
+  let pendingTx: { tx: Stmt['tx']; before: SettingState } | undefined;
+  const endTx = (next: Stmt | undefined): void => {
+    if (local && (!next || next.tx !== local.tx)) local = undefined;
+    if (pendingTx && (!next || next.tx !== pendingTx.tx)) {
+      const last = pendingTx.tx.statements[pendingTx.tx.statements.length - 1];
+      if (last && last.type === 'TransactionStmt' && fields(last.node).kind === 'TRANS_STMT_ROLLBACK') session = pendingTx.before;
+      pendingTx = undefined;
+    }
+  };
+  for (const s of sessionStatements(stmt)) {
+    if (s === stmt || s.id === stmt.id) break;
+    endTx(s);
+    if (s.type !== 'VariableSetStmt') continue;
+    const f = s.f;
+    const n = String(f.name ?? '').toLowerCase();
+    const all = f.kind === 'VAR_RESET_ALL';
+    if (n !== want && !all) continue;
+    const state: SettingState =
+      f.kind === 'VAR_SET_VALUE' ? { value: (strVal(f.args?.[0]) ?? '').toLowerCase(), at: s } : { value: undefined, at: s };
+    if (f.is_local) {
+      if (s.tx.block) local = { state, tx: s.tx };
+    } else {
+      if (s.tx.block && !pendingTx) pendingTx = { tx: s.tx, before: session };
+      session = state;
+      if (local && local.tx === s.tx) local = { state, tx: s.tx };
+    }
+  }
+  if (local && local.tx !== stmt.tx) local = undefined;
+  return local ? local.state : session;
+}
+
+/** The first keywords of a statement as written (the grammar rewrites some, e.g. CREATE LANGUAGE). */
+export function leadingWords(stmt: Stmt, count: number): string[] {
+  const text = stmt.file.source.text.slice(stmt.start, stmt.end);
+  try {
+    const tokens = pg.scanSync(text).tokens.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
+    return tokens.slice(0, count).map((t) => t.text.toUpperCase());
+  } catch {
+    return [];
+  }
+}
+
+/** A statement's tree as text with positions removed: equal for the same statement written twice. */
+export function shape(node: AstValue): string {
+  return JSON.stringify(node, (k, v) => (k === 'location' || k === 'stmt_location' || k === 'stmt_len' ? undefined : v));
+}
+
+/** The text of the SQL statement, as written in the file. */
+export function writtenSql(stmt: Stmt): string {
+  return stmt.file.source.text.slice(stmt.start, stmt.end).trim().replace(/;\s*$/, '');
+}
+
+// ---- facts of the run ------------------------------------------------------------------------
+
+interface RunFacts {
+  /** Shapes of the statements run on every node through bdr.run_on_all_nodes. */
+  onAllNodes: Set<string>;
+  /** bdr.autopartition() / bdr.drop_autopartition() calls, in run order. */
+  autopartition: Array<{ id: number; table: QualifiedName; on: boolean }>;
+  /** bdr.alter_sequence_set_kind() calls, in run order. */
+  sequenceKind: Array<{ id: number; seq: QualifiedName; kind: string }>;
+  /** Integer (int2/int4) sequences created by the run: CREATE SEQUENCE AS, serial, identity columns. */
+  intSequences: Array<{ id: number; seq: QualifiedName; stmt: Stmt }>;
+  /** ALTER TABLE ... REPLICA IDENTITY, in run order. */
+  replicaIdentity: Array<{ id: number; table: QualifiedName; type: string; stmt: Stmt }>;
+}
+
+const runFacts = new WeakMap<RunModel, RunFacts>();
+
+function funcName(fc: AstValue): string {
+  return names(fc.funcname).join('.').toLowerCase();
+}
+
+/** A string argument of a call, by position or by name (`relation := 'x'`). */
+function stringArg(fc: AstValue, index: number, name: string): string | undefined {
+  const args: AstValue[] = fc.args ?? [];
+  for (const a of args) {
+    const named = as(a, 'NamedArgExpr');
+    if (named && String(named.name).toLowerCase() === name) return constText(named.arg);
+  }
+  const positional = args.filter((a) => !as(a, 'NamedArgExpr'));
+  return positional[index] !== undefined ? constText(positional[index]) : undefined;
+}
+
+function constText(v: AstValue): string | undefined {
+  const cast = as(v, 'TypeCast');
+  if (cast) return constText(cast.arg);
+  const c = as(v, 'A_Const');
+  if (c && c.sval) return c.sval.sval ?? '';
+  return undefined;
+}
+
+/** A regclass literal ('app."Orders"') as a qualified name (PostgreSQL identifier rules). */
+export function parseRegclass(text: string): QualifiedName | undefined {
+  try {
+    const r = pg.parseSync(`SELECT 1 FROM ${text}`);
+    const sel = fields(r.stmts?.[0]?.stmt);
+    const rv = as(sel.fromClause?.[0], 'RangeVar');
+    return rv ? rangeVarName(rv) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function collect(model: RunModel): RunFacts {
+  const out: RunFacts = { onAllNodes: new Set(), autopartition: [], sequenceKind: [], intSequences: [], replicaIdentity: [] };
+  for (const file of model.files) {
+    for (const s of file.statements) {
+      if (!s.node || !s.executed) continue;
+      if (s.via === 'run_on_all_nodes') out.onAllNodes.add(shape(s.node));
+      if (s.type === 'SelectStmt') {
+        walk(s.node, (type, v) => {
+          if (type !== 'FuncCall') return undefined;
+          const fn = funcName(v);
+          if (fn === 'bdr.autopartition' || fn === 'bdr.drop_autopartition') {
+            const rel = stringArg(v, 0, 'relation');
+            const q = rel !== undefined ? parseRegclass(rel) : undefined;
+            if (q) out.autopartition.push({ id: s.id, table: q, on: fn === 'bdr.autopartition' });
+          } else if (fn === 'bdr.alter_sequence_set_kind') {
+            const seq = stringArg(v, 0, 'seqoid');
+            const kind = stringArg(v, 1, 'seqkind');
+            const q = seq !== undefined ? parseRegclass(seq) : undefined;
+            if (q && kind) out.sequenceKind.push({ id: s.id, seq: q, kind: kind.toLowerCase() });
+          }
+          return undefined;
+        });
+      }
+      if (s.type === 'CreateSeqStmt') {
+        const asOpt = (s.f.options ?? []).map(fields).find((o: AstValue) => o.defname === 'as');
+        const t = asOpt ? typeNameString(as(asOpt.arg, 'TypeName')) : 'int8';
+        if (t === 'int4' || t === 'int2') out.intSequences.push({ id: s.id, seq: rangeVarName(s.f.sequence), stmt: s });
+      }
+      const addColumns = (table: QualifiedName, defs: AstValue[]): void => {
+        for (const d of defs) {
+          const cd = as(d, 'ColumnDef');
+          if (!cd) continue;
+          const t = typeNameString(cd.typeName);
+          const serial = t === 'serial' || t === 'serial4' || t === 'smallserial' || t === 'serial2';
+          const identity = (cd.constraints ?? []).some((c: AstValue) => fields(c).contype === 'CONSTR_IDENTITY') && (t === 'int4' || t === 'int2');
+          if (serial || identity) {
+            // PostgreSQL names the sequence <table>_<column>_seq (when that name is free).
+            out.intSequences.push({ id: s.id, seq: { schema: table.schema, name: `${table.name}_${cd.colname}_seq` }, stmt: s });
+          }
+        }
+      };
+      if (s.type === 'CreateStmt') addColumns(rangeVarName(s.f.relation), s.f.tableElts ?? []);
+      if (s.type === 'AlterTableStmt') {
+        const table = rangeVarName(s.f.relation);
+        for (const c of (s.f.cmds ?? []).map(fields)) {
+          if (c.subtype === 'AT_AddColumn') addColumns(table, [c.def]);
+          if (c.subtype === 'AT_ReplicaIdentity') {
+            const ri = as(c.def, 'ReplicaIdentityStmt');
+            if (ri) out.replicaIdentity.push({ id: s.id, table, type: ri.identity_type, stmt: s });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function factsOfRun(model: RunModel): RunFacts {
+  let f = runFacts.get(model);
+  if (!f) {
+    f = collect(model);
+    runFacts.set(model, f);
+  }
+  return f;
+}
+
+/** True when the same statement is also run on every node through bdr.run_on_all_nodes in this run. */
+export function alsoRunOnAllNodes(model: RunModel, stmt: Stmt): boolean {
+  return !!stmt.node && factsOfRun(model).onAllNodes.has(shape(stmt.node));
+}
+
+/** Same object: names resolved through the catalog's search path when unqualified. */
+function sameRelation(catalog: Catalog, a: QualifiedName, b: QualifiedName): boolean {
+  if (a.name !== b.name) return false;
+  const sa = a.schema ?? catalog.creationSchema(a);
+  const sb = b.schema ?? catalog.creationSchema(b);
+  return sa === sb;
+}
+
+/** The bdr.autopartition() call that made the table autopartitioned, if it still is at `stmt`. */
+export function autopartitionedBy(model: RunModel, catalog: Catalog, stmt: Stmt, table: QualifiedName): Stmt | undefined {
+  let state: number | undefined;
+  for (const e of factsOfRun(model).autopartition) {
+    if (e.id >= stmt.id) break;
+    if (sameRelation(catalog, e.table, table)) state = e.on ? e.id : undefined;
+  }
+  return state === undefined ? undefined : findStmt(model, state);
+}
+
+function findStmt(model: RunModel, id: number): Stmt | undefined {
+  for (const f of model.files) for (const s of f.statements) if (s.id === id) return s;
+  return undefined;
+}
+
+/**
+ * Why a sequence is a galloc sequence at `stmt`, if the run says it is: an explicit
+ * bdr.alter_sequence_set_kind(..., 'galloc'), or an integer sequence created by the run where
+ * the default kind makes it galloc (`distributed`, PGD 4.1+: galloc for int2/int4, spec §4, §6).
+ */
+export function gallocReason(model: RunModel, catalog: Catalog, stmt: Stmt, seq: QualifiedName, target: Target): string | undefined {
+  const facts = factsOfRun(model);
+  let reason: string | undefined;
+  let lastId = -1;
+  for (const e of facts.sequenceKind) {
+    if (e.id >= stmt.id) break;
+    if (!sameRelation(catalog, e.seq, seq)) continue;
+    if (e.id > lastId) {
+      lastId = e.id;
+      reason = e.kind === 'galloc' ? 'bdr.alter_sequence_set_kind() made it a galloc sequence' : undefined;
+    }
+  }
+  if (lastId >= 0) return reason;
+  if (target.family === 'bdr1' || target.family === 'bdr3' || !atLeast(target, 4, 1)) return undefined;
+  for (const e of facts.intSequences) {
+    if (e.id >= stmt.id) break;
+    if (!sameRelation(catalog, e.seq, seq)) continue;
+    const kind = settingBefore(e.stmt, 'bdr.default_sequence_kind').value ?? 'distributed';
+    if (kind === 'distributed' || kind === 'galloc') {
+      return `it is an integer sequence created with bdr.default_sequence_kind = '${kind}', which makes it a galloc sequence`;
+    }
+  }
+  return undefined;
+}
+
+/** The replica identity a table has at `stmt` as far as the run says: f, d, n, i or undefined. */
+export function replicaIdentityAt(model: RunModel, catalog: Catalog, stmt: Stmt, table: QualifiedName): string | undefined {
+  let type: string | undefined;
+  for (const e of factsOfRun(model).replicaIdentity) {
+    if (e.id >= stmt.id) break;
+    if (sameRelation(catalog, e.table, table)) type = e.type;
+  }
+  return type;
+}
+
+/** The galloc sequences the run put in a schema, as known at `stmt`. */
+export function gallocSequencesInSchema(model: RunModel, catalog: Catalog, stmt: Stmt, schema: string, target: Target): QualifiedName[] {
+  const facts = factsOfRun(model);
+  const seen = new Map<string, QualifiedName>();
+  for (const e of [...facts.sequenceKind.map((x) => ({ id: x.id, seq: x.seq })), ...facts.intSequences]) {
+    if (e.id >= stmt.id) continue;
+    const s = e.seq.schema ?? catalog.creationSchema(e.seq);
+    if (s !== schema) continue;
+    seen.set(`${s}.${e.seq.name}`, { schema: s, name: e.seq.name });
+  }
+  return [...seen.values()].filter((q) => gallocReason(model, catalog, stmt, q, target) !== undefined);
+}
