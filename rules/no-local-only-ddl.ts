@@ -16,9 +16,9 @@ import { shown } from '../src/describe';
 import type { Stmt } from '../src/model';
 import { cannotRunInTransaction, relationsOf } from '../src/pgd';
 import type { Rule, StatementContext } from '../src/rule';
-import { dollarQuote } from '../src/sqlgen';
+import { deparse, dollarQuote } from '../src/sqlgen';
 import { Target, atLeast, below, productName } from '../src/targets';
-import { alsoRunOnAllNodes, isOn, settingBefore, writtenSql } from '../src/unsupported-local-ddl';
+import { alsoRunOnAllNodes, isOff, isOn, qualifyRelations, settingBefore, writtenSql } from '../src/unsupported-local-ddl';
 
 interface Local {
   /** What the statement is, for the message: `ALTER SYSTEM SET work_mem`. */
@@ -27,8 +27,8 @@ interface Local {
   why: string;
   /** What the other nodes see. */
   others: string;
-  /** Local because the session turned DDL replication off (not by the kind of statement). */
-  session?: boolean;
+  /** Local because the session turned replication off (not by the kind of statement): the setting's name. */
+  session?: string;
 }
 
 export const rule: Rule = {
@@ -194,7 +194,7 @@ function inherentlyLocal(ctx: StatementContext): Local | undefined {
           : 'the role is unchanged on the other nodes';
     if (bdr1) return { what, why: 'BDR 1 does not replicate role commands', others };
     const rr = settingBefore(stmt, 'bdr.role_replication');
-    if (rr.value !== undefined && !isOn(rr.value)) {
+    if (isOff(rr.value)) {
       return { what, why: `bdr.role_replication is off${lineOf(rr.at)}`, others };
     }
     return undefined;
@@ -209,8 +209,42 @@ function inherentlyLocal(ctx: StatementContext): Local | undefined {
       return {
         what: `${stmt.type === 'CreateEventTrigStmt' ? 'CREATE' : 'ALTER'} EVENT TRIGGER "${f.trigname}"`,
         why: 'BDR 1 does not replicate event triggers',
-        others: 'the other nodes have no such event trigger',
+        others: stmt.type === 'CreateEventTrigStmt' ? 'the other nodes have no such event trigger' : 'the event trigger is unchanged on the other nodes',
       };
+    }
+    // DROP / RENAME / OWNER TO of an event trigger: BDR 1 captures DDL with event triggers, which
+    // never fire for event triggers themselves (inferred from §7.2 and BDR 1's source).
+    if (kind === 'OBJECT_EVENT_TRIGGER' && ['DropStmt', 'RenameStmt', 'AlterOwnerStmt'].includes(stmt.type)) {
+      const name = stmt.type === 'DropStmt' ? (f.objects ?? []).map((o: AstValue) => `"${objectLabel(o)}"`).join(', ') : `"${f.subname ?? objectLabel(f.object)}"`;
+      return {
+        what: `${stmt.type === 'DropStmt' ? 'DROP' : 'ALTER'} EVENT TRIGGER ${name}${stmt.type === 'RenameStmt' ? ` RENAME TO "${f.newname}"` : stmt.type === 'AlterOwnerStmt' ? ' OWNER TO ...' : ''}`,
+        why: 'BDR 1 does not replicate event triggers (inferred: its DDL capture never sees them)',
+        others: stmt.type === 'DropStmt' ? 'the other nodes keep the event trigger' : 'the event trigger is unchanged on the other nodes',
+      };
+    }
+    // COMMENT / GRANT on a database or tablespace: shared objects, which BDR 1's event-trigger based
+    // DDL capture does not see, like the other database and tablespace commands of §7.2 (inferred).
+    if ((stmt.type === 'CommentStmt' || stmt.type === 'GrantStmt') && (kind === 'OBJECT_DATABASE' || kind === 'OBJECT_TABLESPACE')) {
+      const objs = stmt.type === 'CommentStmt' ? objectLabel(f.object) : (f.objects ?? []).map((o: AstValue) => objectLabel(o)).join(', ');
+      const verb = stmt.type === 'CommentStmt' ? 'COMMENT' : f.is_grant ? 'GRANT ...' : 'REVOKE ...';
+      return {
+        what: `${verb} ON ${objectWords(kind)} ${objs}`,
+        why: `BDR 1 does not replicate commands on ${kind === 'OBJECT_DATABASE' ? 'databases' : 'tablespaces'} (inferred for ${stmt.type === 'CommentStmt' ? 'COMMENT' : 'GRANT / REVOKE'} from §7.2)`,
+        others: stmt.type === 'CommentStmt' ? 'the other nodes keep the old comment' : 'the privileges are unchanged on the other nodes',
+      };
+    }
+    // ALTER SEQUENCE ... SET (cache_chunks = n): a global sequence's options stay on this node (§7.4).
+    if (stmt.type === 'AlterTableStmt' && f.objtype === 'OBJECT_SEQUENCE') {
+      const opts = (f.cmds ?? []).map(fields).filter((c: AstValue) => c.subtype === 'AT_SetRelOptions' || c.subtype === 'AT_ResetRelOptions');
+      if (opts.length > 0) {
+        const q = rangeVarName(f.relation);
+        const names_ = opts.flatMap((c: AstValue) => (c.def ? (fields(c.def).items ?? c.def.List?.items ?? []) : []).map((d: AstValue) => String(fields(d).defname)));
+        return {
+          what: `ALTER SEQUENCE ${shown(q)} ${opts[0].subtype === 'AT_SetRelOptions' ? 'SET' : 'RESET'} (${names_.join(', ')})`,
+          why: 'BDR 1 does not replicate the options of a sequence (spec §7.4: ALTER SEQUENCE ... SET (cache_chunks = n) is not replicated)',
+          others: 'the other nodes keep their own setting',
+        };
+      }
     }
   }
   return undefined;
@@ -323,9 +357,18 @@ function sessionLocal(ctx: StatementContext): Local | undefined {
   const { stmt, facts, target } = ctx;
   if (!facts.ddl) return undefined;
   // The target's own setting: BDR 1 has bdr.skip_ddl_replication, PGD / BDR 3 bdr.ddl_replication (§4, §7.1).
-  const name = target.family === 'bdr1' ? 'bdr.skip_ddl_replication' : 'bdr.ddl_replication';
-  const set = settingBefore(stmt, name);
-  const off = target.family === 'bdr1' ? isOn(set.value) : set.value !== undefined && !isOn(set.value);
+  let name = target.family === 'bdr1' ? 'bdr.skip_ddl_replication' : 'bdr.ddl_replication';
+  let set = settingBefore(stmt, name);
+  let off = target.family === 'bdr1' ? isOn(set.value) : isOff(set.value);
+  // bdr.xact_replication = off (PGD 4–6, spec §4): nothing of the transaction is replicated.
+  if (!off && target.family !== 'bdr1' && target.family !== 'bdr3') {
+    const xact = settingBefore(stmt, 'bdr.xact_replication');
+    if (isOff(xact.value)) {
+      name = 'bdr.xact_replication';
+      set = xact;
+      off = true;
+    }
+  }
   if (!off) return undefined;
   if (stmt.type === 'ReindexStmt') return undefined; // no-reindex
   // Temporary and unlogged relations are local anyway (other rules).
@@ -336,7 +379,7 @@ function sessionLocal(ctx: StatementContext): Local | undefined {
     what: describeStatement(stmt),
     why: `${how} in this session${lineOf(set.at)}`,
     others: 'the other nodes do not get this schema change unless it is run on each of them, and rows that use it then fail to replicate there',
-    session: true,
+    session: name,
   };
 }
 
@@ -367,13 +410,14 @@ function suggestion(ctx: StatementContext, local: Local): string {
       );
     } else {
       lines.push(
-        '-- Run it here and queue it for every node (spec §7.1, §7.2; names in it must be schema-qualified):',
-        `SELECT bdr.bdr_replicate_ddl_command(${dollarQuote(sql)});`,
+        '-- Run it here and queue it for every node (spec §7.1, §7.2; it runs with search_path = \'\', so every',
+        '-- name in it must be schema-qualified):',
+        `SELECT bdr.bdr_replicate_ddl_command(${dollarQuote(qualifiedSql(ctx, sql))});`,
       );
     }
     return lines.join('\n');
   }
-  if (session) lines.push(`-- Drop the SET bdr.ddl_replication = off so ${product(target)} replicates the change, or run it on every node:`);
+  if (session) lines.push(`-- Drop the SET ${local.session} = off so ${product(target)} replicates the change, or run it on every node:`);
   else lines.push('-- Run it on every node (one statement per call; each node runs it on its own connection, outside this');
   if (!session) lines.push("-- transaction; a node's error comes back in the JSON result, so check it):");
   lines.push(`SELECT bdr.run_on_all_nodes(${dollarQuote(sql)});`);
@@ -383,4 +427,16 @@ function suggestion(ctx: StatementContext, local: Local): string {
   if (stmt.type === 'CreatedbStmt') lines.push('-- (PGD replicates per database: the new database is not part of the PGD group)');
   if (stmt.type === 'ClusterStmt') lines.push('-- or leave CLUSTER out of the migration: it is maintenance, not a schema change.');
   return lines.join('\n');
+}
+
+/** The statement with its relation names schema-qualified (for bdr.bdr_replicate_ddl_command), or as written. */
+function qualifiedSql(ctx: StatementContext, written: string): string {
+  if (!ctx.stmt.node) return written;
+  const { node, bare } = qualifyRelations(ctx.stmt.node, ctx.catalog);
+  if (bare.length === 0) return written;
+  try {
+    return deparse(node);
+  } catch {
+    return written;
+  }
 }

@@ -16,7 +16,7 @@ import { AstValue, QualifiedName, as, fields, formatName, listName, names, range
 import { shown } from '../src/describe';
 import type { Stmt } from '../src/model';
 import type { Rule, StatementContext } from '../src/rule';
-import { clone, deparse } from '../src/sqlgen';
+import { clone, deparse, dollarQuote } from '../src/sqlgen';
 import { atLeast, below, productName } from '../src/targets';
 import {
   autopartitionedBy,
@@ -24,6 +24,7 @@ import {
   gallocSequencesInSchema,
   isOn,
   leadingWords,
+  qualifyRelations,
   replicaIdentityAt,
   settingBefore,
   shape,
@@ -114,7 +115,8 @@ function withoutOids(node: AstValue): AstValue {
 /** The statements CREATE SCHEMA runs for its elements, and the statement itself. */
 function units(stmt: Stmt): AstValue[] {
   if (stmt.type !== 'CreateSchemaStmt') return [stmt.node];
-  const schema = stmt.f.schemaname;
+  // Without a schema name, CREATE SCHEMA AUTHORIZATION role names the schema after the role.
+  const schema = stmt.f.schemaname ?? stmt.f.authrole?.rolename;
   return [
     stmt.node,
     ...(stmt.f.schemaElts ?? []).map((e: AstValue) => {
@@ -249,9 +251,15 @@ function alterTag(objectType: string): string {
 
 function bdr1(ctx: StatementContext): Rejection[] {
   const { stmt } = ctx;
-  // bdr.permit_unsafe_ddl_commands bypasses the command filter (spec §7.1).
-  if (isOn(settingBefore(stmt, 'bdr.permit_unsafe_ddl_commands').value)) return [];
   const out: Rejection[] = [];
+  // Checked by BDR 1's executor hook, not by its command filter: no setting turns it off (spec §7.4).
+  out.push(...withoutPrimaryKey(ctx));
+  if (stmt.via === 'bdr_replicate_ddl_command') {
+    const r = unqualifiedNames(ctx);
+    if (r) out.push(r);
+  }
+  // bdr.permit_unsafe_ddl_commands bypasses the command filter (spec §7.1).
+  if (isOn(settingBefore(stmt, 'bdr.permit_unsafe_ddl_commands').value)) return out;
   for (const node of units(stmt)) {
     const r = bdr1Unit(ctx, node, node === stmt.node);
     if (r) out.push(r);
@@ -625,6 +633,72 @@ function bdr1Sequence(ctx: StatementContext, node: AstValue, top: boolean): Reje
   };
 }
 
+/** The relations an UPDATE / DELETE writes: the statement's own and those of data-modifying CTEs. */
+function writtenRelations(stmt: Stmt): Array<{ verb: string; rv: AstValue }> {
+  const out: Array<{ verb: string; rv: AstValue }> = [];
+  const f = stmt.f;
+  if (stmt.type === 'UpdateStmt' || stmt.type === 'DeleteStmt') out.push({ verb: stmt.type === 'UpdateStmt' ? 'UPDATE' : 'DELETE', rv: f.relation });
+  if (!['UpdateStmt', 'DeleteStmt', 'InsertStmt', 'SelectStmt'].includes(stmt.type)) return out;
+  walk(f.withClause, (type, v) => {
+    if (type === 'UpdateStmt' || type === 'DeleteStmt') out.push({ verb: type === 'UpdateStmt' ? 'UPDATE' : 'DELETE', rv: v.relation });
+    return undefined;
+  });
+  return out;
+}
+
+/**
+ * UPDATE / DELETE on a permanent table that has neither a primary key nor a REPLICA IDENTITY USING
+ * INDEX (spec §7.4; BDR 1 checks it when the statement starts, whatever the session settings). Only
+ * tables the migrations created are known well enough to say so.
+ */
+function withoutPrimaryKey(ctx: StatementContext): Rejection[] {
+  const out: Rejection[] = [];
+  for (const { verb, rv } of writtenRelations(ctx.stmt)) {
+    if (!rv || persistenceOf(ctx, rv) !== 'permanent') continue;
+    const q = rangeVarName(rv);
+    const table = ctx.table(q);
+    if (!table || table.kind !== 'table' || table.primaryKey) continue;
+    if (replicaIdentityAt(ctx.model, ctx.catalog, ctx.stmt, q) === 'i') continue;
+    const unique = [...table.constraints.values()].find((c) => c.kind === 'unique' && c.columns.length > 0);
+    const idColumn = table.columns.has('id') ? ['id'] : undefined;
+    const columns = unique?.columns ?? idColumn;
+    const keySql = columns ? columns.map((c) => formatName({ name: c })).join(', ') : '/* the key columns */';
+    out.push({
+      message: `BDR 1 rejects ${verb} on ${shown(q)}: the table has no primary key ("Cannot run UPDATE or DELETE on table ${table.name} because it does not have a primary key.", spec §7.4); BDR 1 needs a key to find the row on the other nodes`,
+      suggestion: [
+        '-- Give the table a primary key first, in a transaction of its own (ADD PRIMARY KEY takes only the',
+        `-- global DDL lock on BDR 1)${columns ? '' : '; the key columns must be unique and NOT NULL'}:`,
+        `ALTER TABLE ${formatName(q)} ADD PRIMARY KEY (${keySql});`,
+        `-- then run the ${verb}.`,
+      ].join('\n'),
+    });
+  }
+  return out;
+}
+
+/**
+ * Names in bdr.bdr_replicate_ddl_command(): BDR 1 runs the command with search_path = '' here and
+ * on every node ("must be fully schema-qualified", spec §7.1), so an unqualified relation is not
+ * found and an unqualified CREATE has no schema to create in.
+ */
+function unqualifiedNames(ctx: StatementContext): Rejection | undefined {
+  const { stmt } = ctx;
+  if (!stmt.node) return undefined;
+  const { node: fixed, bare } = qualifyRelations(stmt.node, ctx.catalog);
+  if (bare.length === 0) return undefined;
+  let call: string;
+  try {
+    call = `SELECT bdr.bdr_replicate_ddl_command(${dollarQuote(deparse(fixed))});`;
+  } catch {
+    call = `SELECT bdr.bdr_replicate_ddl_command($ddl$ /* the command, with every name schema-qualified */ $ddl$);`;
+  }
+  const list = bare.map((n) => `"${n}"`).join(', ');
+  return {
+    message: `BDR 1 runs bdr.bdr_replicate_ddl_command() with search_path = '' (spec §7.1: names "must be fully schema-qualified"): ${list} ${bare.length > 1 ? 'are' : 'is'} not schema-qualified, so the command fails (relation does not exist, or no schema has been selected to create in)`,
+    suggestion: ['-- Qualify every name with its schema:', call].join('\n'),
+  };
+}
+
 // ---- PGD / BDR 3 (spec §1.3, §2.2, §3, §6) -------------------------------------------------------
 
 const PGD_SQLSTATE = 'feature_not_supported (SQLSTATE 0A000)';
@@ -667,6 +741,9 @@ function pgd(ctx: StatementContext): Rejection[] {
       case 'AlterTableStmt':
         out.push(...pgdAlterTable(ctx, node));
         break;
+      case 'CreateSchemaStmt':
+        if (top && f.authrole && (f.schemaElts ?? []).length > 0 && below(target, 5, 6)) out.push(schemaAuthorization(ctx));
+        break;
       case 'RenameStmt':
       case 'AlterObjectSchemaStmt': {
         const kind = type === 'RenameStmt' ? f.renameType : f.objectType;
@@ -703,6 +780,41 @@ function pgd(ctx: StatementContext): Rejection[] {
     }
   }
   return out;
+}
+
+/**
+ * CREATE SCHEMA ... AUTHORIZATION role with elements: before PGD 5.6 it fails with "cannot change
+ * current role within security-restricted operation" (5.6 release notes, spec §1.2; the versions
+ * before 5.6 other than 5.0–5.5 are inferred).
+ */
+function schemaAuthorization(ctx: StatementContext): Rejection {
+  const { stmt, target } = ctx;
+  const f = stmt.f;
+  const role = roleSql(f.authrole);
+  const schema = f.schemaname ?? f.authrole?.rolename ?? 'schema_name';
+  const steps: string[] = [`CREATE SCHEMA ${f.if_not_exists ? 'IF NOT EXISTS ' : ''}${formatName({ name: schema })} AUTHORIZATION ${role};`];
+  for (const el of units(stmt).slice(1)) {
+    let sql: string;
+    try {
+      sql = deparse(el);
+    } catch {
+      sql = '/* the element */';
+    }
+    steps.push(`${sql};`);
+    const ef = fields(el);
+    const type = Object.keys(el)[0];
+    const rel = ef.relation ?? ef.view ?? ef.sequence;
+    const kind = type === 'CreateStmt' ? 'TABLE' : type === 'ViewStmt' ? 'VIEW' : type === 'CreateSeqStmt' ? 'SEQUENCE' : undefined;
+    if (kind && rel) steps.push(`ALTER ${kind} ${formatName(rangeVarName(rel))} OWNER TO ${role};`);
+  }
+  return {
+    message: `${productName(target)} fails on CREATE SCHEMA ${f.schemaname ? `"${f.schemaname}" ` : ''}AUTHORIZATION ${role} with the objects it creates: "cannot change current role within security-restricted operation" (allowed from PGD 5.6, spec §1.2; inferred for the versions before 5.0)`,
+    suggestion: [
+      '-- Create the schema on its own, then each object in it, and hand the objects to the role',
+      '-- (CREATE SCHEMA ... AUTHORIZATION makes the role own them):',
+      ...steps,
+    ].join('\n'),
+  };
 }
 
 function galloc(product: string, what: string, why: string): Rejection {

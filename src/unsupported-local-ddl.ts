@@ -6,16 +6,20 @@
  * replica identities).
  */
 import * as pg from 'libpg-query';
-import { AstValue, QualifiedName, as, fields, names, rangeVarName, strVal, typeNameString, walk } from './ast';
+import { AstValue, QualifiedName, as, fields, names, rangeVarName, typeNameString, walk } from './ast';
 import type { Catalog } from './catalog';
 import type { RunModel, Stmt } from './model';
+import { parseBool, settingChanges } from './session-settings';
 import { Target, atLeast } from './targets';
 
-const TRUE_WORDS = new Set(['on', 'true', 'yes', '1', 't', 'y']);
-
-/** True when a GUC value means on. */
+/** True when a GUC value means on (PostgreSQL's boolean parsing: on, true, yes, 1 and prefixes). */
 export function isOn(value: string | undefined): boolean {
-  return value !== undefined && TRUE_WORDS.has(value.toLowerCase());
+  return parseBool(value) === true;
+}
+
+/** True when a GUC value means off (off, false, no, 0 and prefixes). */
+export function isOff(value: string | undefined): boolean {
+  return parseBool(value) === false;
 }
 
 /** Statements of the file that change this session's settings, in order (DO bodies included). */
@@ -31,8 +35,9 @@ export interface SettingState {
 }
 
 /**
- * The value a GUC has in the session when `stmt` runs, as the file sets it. SET LOCAL lasts until
- * its transaction ends; a SET in a transaction that is rolled back is forgotten.
+ * The value a GUC has in the session when `stmt` runs, as the file sets it (SET, SET LOCAL, RESET,
+ * set_config(), DISCARD ALL). SET LOCAL lasts until its transaction ends and does nothing outside a
+ * transaction block; a SET in a transaction that is rolled back is forgotten.
  */
 export function settingBefore(stmt: Stmt, name: string): SettingState {
   const want = name.toLowerCase();
@@ -50,19 +55,17 @@ export function settingBefore(stmt: Stmt, name: string): SettingState {
   for (const s of sessionStatements(stmt)) {
     if (s === stmt || s.id === stmt.id) break;
     endTx(s);
-    if (s.type !== 'VariableSetStmt') continue;
-    const f = s.f;
-    const n = String(f.name ?? '').toLowerCase();
-    const all = f.kind === 'VAR_RESET_ALL';
-    if (n !== want && !all) continue;
-    const state: SettingState =
-      f.kind === 'VAR_SET_VALUE' ? { value: (strVal(f.args?.[0]) ?? '').toLowerCase(), at: s } : { value: undefined, at: s };
-    if (f.is_local) {
-      if (s.tx.block) local = { state, tx: s.tx };
-    } else {
-      if (s.tx.block && !pendingTx) pendingTx = { tx: s.tx, before: session };
-      session = state;
-      if (local && local.tx === s.tx) local = { state, tx: s.tx };
+    for (const c of settingChanges(s)) {
+      if (c.name !== want && !c.all) continue;
+      const state: SettingState = { value: c.all ? undefined : c.value, at: s };
+      const inBlock = s.tx.block || !!s.parent;
+      if (c.local) {
+        if (inBlock) local = { state, tx: s.tx };
+      } else {
+        if (s.tx.block && !pendingTx) pendingTx = { tx: s.tx, before: session };
+        session = state;
+        if (local && local.tx === s.tx) local = { state, tx: s.tx };
+      }
     }
   }
   if (local && local.tx !== stmt.tx) local = undefined;
@@ -88,6 +91,42 @@ export function shape(node: AstValue): string {
 /** The text of the SQL statement, as written in the file. */
 export function writtenSql(stmt: Stmt): string {
   return stmt.file.source.text.slice(stmt.start, stmt.end).trim().replace(/;\s*$/, '');
+}
+
+/**
+ * A copy of a statement's tree with every unqualified relation name qualified by the schema the
+ * catalog resolves it to (or would create it in), and the names that were unqualified. For SQL run
+ * with search_path = '' (BDR 1's bdr.bdr_replicate_ddl_command, spec §7.1). CTE names and
+ * temporary relations are left alone.
+ */
+export function qualifyRelations(node: AstValue, catalog: Catalog): { node: AstValue; bare: string[] } {
+  const ctes = new Set<string>();
+  walk(node, (type, v) => {
+    if (type === 'CommonTableExpr') ctes.add(v.ctename);
+    return undefined;
+  });
+  const bare: string[] = [];
+  const copy = JSON.parse(JSON.stringify(node)) as AstValue;
+  // RangeVars appear wrapped ({ RangeVar: {...} }) or bare (a statement's `relation` field).
+  const visit = (v: AstValue): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      v.forEach(visit);
+      return;
+    }
+    if (typeof v.relname === 'string' && 'relpersistence' in v) {
+      if (!v.schemaname && v.relpersistence !== 't' && !ctes.has(v.relname)) {
+        const q = { name: v.relname as string };
+        const known = catalog.table(q) ?? catalog.sequence(q);
+        v.schemaname = known ? known.schema : catalog.creationSchema(q);
+        if (!bare.includes(q.name)) bare.push(q.name);
+      }
+      return;
+    }
+    for (const k of Object.keys(v)) visit(v[k]);
+  };
+  visit(copy);
+  return { node: copy, bare };
 }
 
 // ---- facts of the run ------------------------------------------------------------------------
