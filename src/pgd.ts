@@ -236,10 +236,23 @@ export function classify(node: AstValue, ctx: ClassifyContext): Facts {
   const { target } = ctx;
   if (target.family === 'bdr1') {
     if (BDR1_SKIPPED.has(t)) {
-      const replicatedAnyway = t === 'GrantStmt' || t === 'CommentStmt';
+      // GRANT and COMMENT replicate through BDR 1's event-trigger DDL capture, which does not see
+      // shared objects (databases, tablespaces): those stay local (inferred, §7.2).
+      const shared = f.objtype === 'OBJECT_DATABASE' || f.objtype === 'OBJECT_TABLESPACE';
+      const replicatedAnyway = (t === 'GrantStmt' || t === 'CommentStmt') && !shared;
       return replicatedAnyway ? { ...facts, lock: 'none' } : local('BDR 1 applies it on the local node only');
     }
+    // DROP / RENAME / SET SCHEMA / OWNER TO of objects event triggers do not support (databases,
+    // tablespaces, roles, event triggers) pass BDR 1's command filter unlocked and unreplicated (§7.2).
+    const objectType = t === 'DropStmt' ? f.removeType : t === 'RenameStmt' ? f.renameType : t === 'AlterObjectSchemaStmt' || t === 'AlterOwnerStmt' ? f.objectType : undefined;
+    if (['OBJECT_DATABASE', 'OBJECT_TABLESPACE', 'OBJECT_ROLE', 'OBJECT_EVENT_TRIGGER'].includes(objectType)) {
+      return local('BDR 1 applies it on the local node only');
+    }
     facts.lock = bdr1Lock(node);
+    // ALTER SEQUENCE ... SET (cache_chunks = n) takes the lock but is not replicated (§7.4).
+    if (t === 'AlterTableStmt' && f.objtype === 'OBJECT_SEQUENCE' && (f.cmds ?? []).some((c: AstValue) => ['AT_SetRelOptions', 'AT_ResetRelOptions'].includes(fields(c).subtype))) {
+      return { ...facts, lock: ctx.session.ddlLockingOff ? 'none' : facts.lock, replicated: false, localReason: 'BDR 1 does not replicate the options of a sequence' };
+    }
   } else {
     const reason = pgdNotReplicated(node, target);
     if (reason) return local(reason);
