@@ -293,6 +293,17 @@ function pgdNotReplicated(node: AstValue, target: Target): string | undefined {
       return f.removeType === 'OBJECT_MATVIEW' && matviewsLocal(target) ? 'materialized views are not replicated on this version' : undefined;
     case 'AlterTableStmt':
       return f.objtype === 'OBJECT_MATVIEW' && matviewsLocal(target) ? 'materialized views are not replicated on this version' : undefined;
+    case 'RenameStmt':
+    case 'AlterOwnerStmt': {
+      // ALTER DATABASE / TABLESPACE ... RENAME TO / OWNER TO (§2.2 database and tablespace rows).
+      const kind = t === 'RenameStmt' ? (f.renameType === 'OBJECT_COLUMN' ? f.relationType : f.renameType) : f.objectType;
+      if (kind === 'OBJECT_MATVIEW' && matviewsLocal(target)) return 'materialized views are not replicated on this version';
+      if (kind === 'OBJECT_DATABASE') return 'database commands are not replicated';
+      if (kind === 'OBJECT_TABLESPACE' && target.family !== 'pgd6') return 'tablespace commands are not replicated before PGD 6';
+      return undefined;
+    }
+    case 'AlterObjectSchemaStmt':
+      return f.objectType === 'OBJECT_MATVIEW' && matviewsLocal(target) ? 'materialized views are not replicated on this version' : undefined;
     case 'CommentStmt':
     case 'SecLabelStmt':
       return ['OBJECT_TABLESPACE', 'OBJECT_DATABASE', 'OBJECT_LARGEOBJECT'].includes(f.objtype) ? 'this object type is not replicated' : undefined;
