@@ -68,7 +68,7 @@ export function settingBefore(stmt: Stmt, name: string): SettingState {
       }
     }
   }
-  if (local && local.tx !== stmt.tx) local = undefined;
+  endTx(stmt);
   return local ? local.state : session;
 }
 
