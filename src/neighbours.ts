@@ -4,7 +4,8 @@
  * An editor lints one file (`--stdin --stdin-filename PATH`, the language server), CI lints the
  * whole folder. For a finding in the editor to equal the finding in CI, the migrations the runner
  * applies before the file are replayed into the catalog first (with `report: false`), exactly as
- * `pgd-lint <folder>` does: a table created two files earlier is an existing table.
+ * `pgd-lint <folder>` does: a table created two files earlier is an existing table. The ones it
+ * applies after the file are replayed too (also unreported), for the rules that judge the whole run.
  *
  * Where a migration sits in a sub-folder of the migrations folder (prisma's
  * `<version>_<name>/migration.sql`, sqitch's `deploy/<change>.sql`), the migrations folder is
@@ -34,6 +35,12 @@ export interface Neighbours {
   rel: string;
   /** Migrations the runner applies before the file, in order, to replay with `report: false`. */
   before: InputFile[];
+  /**
+   * Migrations the runner applies after the file, in order, also replayed with `report: false`:
+   * rules that look at the whole run (a primary key added in a later file, an enum value used
+   * later) see the same run as in CI.
+   */
+  after: InputFile[];
   /** Paths of every other migration of the folder, before and after the file (names taken by --fix). */
   all: string[];
 }
@@ -69,8 +76,8 @@ function defaultReadConf(abs: string): string | undefined {
 }
 
 /**
- * The migrations of `file`'s folder that the runner applies before it (the file itself excluded),
- * read for replay. `file` is the path as given (relative to `cwd` or absolute); neighbour paths are
+ * The migrations of `file`'s folder that the runner applies before and after it (the file itself
+ * excluded), read for replay. `file` is the path as given (relative to `cwd` or absolute); neighbour paths are
  * built from it, so they share its form. Returns undefined when the file is not a migration by the
  * runner's patterns or its folder cannot be listed.
  */
@@ -103,10 +110,10 @@ export function neighboursOf(file: string, cwd: string, opts: NeighbourOptions):
   const read = opts.read ?? defaultRead;
   const readConf = opts.readConf ?? defaultReadConf;
   const before: InputFile[] = [];
+  const after: InputFile[] = [];
   for (const rel of migrations) {
-    if (order(rel, own) >= 0) break;
     const nAbs = path.join(place.root, rel);
-    before.push({
+    (order(rel, own) < 0 ? before : after).push({
       path: shown(rel),
       rel,
       text: read(nAbs, shown(rel)),
@@ -114,5 +121,5 @@ export function neighboursOf(file: string, cwd: string, opts: NeighbourOptions):
       report: false,
     });
   }
-  return { rel: own, before, all: migrations.map(shown) };
+  return { rel: own, before, after, all: migrations.map(shown) };
 }
