@@ -8,6 +8,7 @@ import { Config, LoadedConfig, discoverConfig, readConfig } from './config';
 import { UsageError, collectFiles, readStdin } from './input';
 import { FileResult, LintResult, lint } from './lint';
 import { InputFile, buildModel } from './model';
+import { neighboursOf } from './neighbours';
 import { planFixes } from './fix';
 import { fixedInputs, planDiff, writePlans } from './fixio';
 import { pgliteFactory, verify } from './verify';
@@ -261,8 +262,19 @@ async function run(argv: string[], io: Io): Promise<number> {
   const runner = RUNNERS[settings.runnerName];
   const paths = ((args._ as unknown[]) ?? []).map(String);
   let inputs: InputFile[];
+  let stdinInput: InputFile | undefined;
   if (args.stdin) {
-    inputs = [readStdin(String(args['stdin-filename'] ?? '<stdin>'))];
+    stdinInput = readStdin(String(args['stdin-filename'] ?? '<stdin>'));
+    inputs = [stdinInput];
+    // An editor's file: its neighbours are replayed (unreported), so a finding equals a folder run's.
+    // A name that is only a label (`alembic upgrade --sql | ... --stdin-filename x.sql`) has none.
+    if (args['stdin-filename'] !== undefined && fs.existsSync(path.resolve(io.cwd, stdinInput.path))) {
+      const nb = neighboursOf(stdinInput.path, io.cwd, { runner, includeDown: settings.includeDown, exclude: settings.exclude });
+      if (nb) {
+        stdinInput = { ...stdinInput, rel: nb.rel };
+        inputs = [...nb.before, stdinInput, ...nb.after];
+      }
+    }
   } else {
     const targets = paths.length > 0 ? paths : settings.include;
     if (targets.length === 0) throw new UsageError('no files given: pass paths or globs, or --stdin');
@@ -314,7 +326,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
     if (args.stdin) {
       // Standard input has no file to rewrite: the fixed text goes to standard output.
-      io.stdout(plans[0]?.text ?? inputs[0].text);
+      io.stdout(plans[0]?.text ?? stdinInput!.text);
       return verifyFailed ? 1 : 0;
     }
     if (verifyFailed) {
