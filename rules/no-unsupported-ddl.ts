@@ -716,7 +716,7 @@ function pgd(ctx: StatementContext): Rejection[] {
         if (f.objectType === 'OBJECT_LARGEOBJECT') {
           const oid = strVal(f.object) ?? '';
           out.push({
-            message: `${product} does not allow ALTER LARGE OBJECT ${oid} (the only command its DDL matrix marks "not allowed"): it fails with ${PGD_SQLSTATE}`,
+            message: `${product} does not allow ALTER LARGE OBJECT ${oid} (the only command its DDL matrix marks "not allowed", spec §2.2): it fails with ${PGD_SQLSTATE}`,
             suggestion: [
               '-- No workaround is documented. Large objects live in pg_largeobject, which logical replication does not',
               '-- carry; keep such data in a bytea column of a replicated table instead. To give another role access',
@@ -793,7 +793,21 @@ function schemaAuthorization(ctx: StatementContext): Rejection {
   const role = roleSql(f.authrole);
   const schema = f.schemaname ?? f.authrole?.rolename ?? 'schema_name';
   const steps: string[] = [`CREATE SCHEMA ${f.if_not_exists ? 'IF NOT EXISTS ' : ''}${formatName({ name: schema })} AUTHORIZATION ${role};`];
-  for (const el of units(stmt).slice(1)) {
+  const elements = units(stmt).slice(1);
+  // Inside CREATE SCHEMA, unqualified names find the new schema's objects first: qualify them.
+  const created = new Set<string>();
+  for (const el of elements) {
+    const rel = fields(el).relation ?? fields(el).view ?? fields(el).sequence;
+    if (rel?.relname && Object.keys(el)[0] !== 'IndexStmt' && Object.keys(el)[0] !== 'CreateTrigStmt') created.add(rel.relname);
+  }
+  const qualify = (v: AstValue): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) return v.forEach(qualify);
+    if (typeof v.relname === 'string' && 'relpersistence' in v && !v.schemaname && created.has(v.relname)) v.schemaname = schema;
+    for (const k of Object.keys(v)) qualify(v[k]);
+  };
+  for (const el of elements) {
+    qualify(el);
     let sql: string;
     try {
       sql = deparse(el);
@@ -808,7 +822,7 @@ function schemaAuthorization(ctx: StatementContext): Rejection {
     if (kind && rel) steps.push(`ALTER ${kind} ${formatName(rangeVarName(rel))} OWNER TO ${role};`);
   }
   return {
-    message: `${productName(target)} fails on CREATE SCHEMA ${f.schemaname ? `"${f.schemaname}" ` : ''}AUTHORIZATION ${role} with the objects it creates: "cannot change current role within security-restricted operation" (allowed from PGD 5.6, spec §1.2; inferred for the versions before 5.0)`,
+    message: `${productName(target)} fails on CREATE SCHEMA ${f.schemaname ? `"${f.schemaname}" ` : ''}AUTHORIZATION ${role} with the objects it creates: "cannot change current role within security-restricted operation" (fixed in PGD 5.6, spec §1.2${below(target, 5, 0) ? '; inferred for this version from the 5.6 release notes' : ''})`,
     suggestion: [
       '-- Create the schema on its own, then each object in it, and hand the objects to the role',
       '-- (CREATE SCHEMA ... AUTHORIZATION makes the role own them):',
