@@ -22,10 +22,12 @@ import {
   autopartitionedBy,
   gallocReason,
   gallocSequencesInSchema,
+  intSequenceCreatedBy,
   isOn,
   leadingWords,
   qualifyRelations,
   replicaIdentityAt,
+  setKindCalls,
   settingBefore,
   shape,
   writtenSql,
@@ -744,6 +746,9 @@ function pgd(ctx: StatementContext): Rejection[] {
       case 'CreateSchemaStmt':
         if (top && f.authrole && (f.schemaElts ?? []).length > 0 && below(target, 5, 6)) out.push(schemaAuthorization(ctx));
         break;
+      case 'SelectStmt':
+        if (target.family !== 'bdr3' && atLeast(target, 4, 1)) out.push(...snowflakeOnInteger(ctx));
+        break;
       case 'RenameStmt':
       case 'AlterObjectSchemaStmt': {
         const kind = type === 'RenameStmt' ? f.renameType : f.objectType;
@@ -829,6 +834,29 @@ function schemaAuthorization(ctx: StatementContext): Rejection {
       ...steps,
     ].join('\n'),
   };
+}
+
+/** bdr.alter_sequence_set_kind(seq, 'snowflakeid') on a smallint / integer sequence (spec §6: snowflakeid is bigint only). */
+function snowflakeOnInteger(ctx: StatementContext): Rejection[] {
+  const { stmt, target } = ctx;
+  const out: Rejection[] = [];
+  for (const call of setKindCalls(stmt)) {
+    if (call.kind !== 'snowflakeid') continue;
+    const by = intSequenceCreatedBy(ctx.model, ctx.catalog, stmt, call.seq);
+    if (!by) continue;
+    const line = by.file.source.position(by.start).line;
+    const literal = `'${call.written.replace(/'/g, "''")}'`;
+    out.push({
+      message: `${productName(target)} cannot make ${shown(call.seq)} a snowflakeid sequence: snowflakeid is for bigint sequences only (spec §6), and ${shown(call.seq)} is a smallint or integer sequence (${by.file.path}:${line}); the call fails (inferred: the error text is not documented)`,
+      suggestion: [
+        '-- Use galloc for an integer sequence (chunks of values per node; a new chunk needs a majority of nodes):',
+        `SELECT bdr.alter_sequence_set_kind(${literal}::regclass, 'galloc');`,
+        '-- or make the sequence and its column bigint first (ALTER SEQUENCE ... AS bigint; the column type change',
+        '-- rewrites the table), then convert it to snowflakeid.',
+      ].join('\n'),
+    });
+  }
+  return out;
 }
 
 function galloc(product: string, what: string, why: string): Rejection {

@@ -305,6 +305,31 @@ export function gallocReason(model: RunModel, catalog: Catalog, stmt: Stmt, seq:
   return undefined;
 }
 
+/** The statement that created `seq` as an integer (smallint / integer) sequence, when the run did. */
+export function intSequenceCreatedBy(model: RunModel, catalog: Catalog, stmt: Stmt, seq: QualifiedName): Stmt | undefined {
+  let found: Stmt | undefined;
+  for (const e of factsOfRun(model).intSequences) {
+    if (e.id >= stmt.id) break;
+    if (sameRelation(catalog, e.seq, seq)) found = e.stmt;
+  }
+  return found;
+}
+
+/** The bdr.alter_sequence_set_kind() calls of a statement: the sequence (as written) and the kind. */
+export function setKindCalls(stmt: Stmt): Array<{ seq: QualifiedName; written: string; kind: string }> {
+  const out: Array<{ seq: QualifiedName; written: string; kind: string }> = [];
+  if (stmt.type !== 'SelectStmt' || !stmt.node) return out;
+  walk(stmt.node, (type, v) => {
+    if (type !== 'FuncCall' || funcName(v) !== 'bdr.alter_sequence_set_kind') return undefined;
+    const seq = stringArg(v, 0, 'seqoid');
+    const kind = stringArg(v, 1, 'seqkind');
+    const q = seq !== undefined ? parseRegclass(seq) : undefined;
+    if (q && seq !== undefined && kind) out.push({ seq: q, written: seq, kind: kind.toLowerCase() });
+    return undefined;
+  });
+  return out;
+}
+
 /** The replica identity a table has at `stmt` as far as the run says: f, d, n, i or undefined. */
 export function replicaIdentityAt(model: RunModel, catalog: Catalog, stmt: Stmt, table: QualifiedName): string | undefined {
   let type: string | undefined;
