@@ -48,8 +48,10 @@ export const rule: Rule = {
     const local = inherentlyLocal(ctx) ?? sessionLocal(ctx);
     if (!local) return;
     if (alsoRunOnAllNodes(ctx.model, stmt)) return;
+    // BDR 3.6 has no DDL chapter of its own: its matrix is that of 3.7 (spec §1.1, inferred).
+    const inferred = !local.session && ctx.target.family === 'bdr3' && ctx.target.minor === 6 ? ' (BDR 3.6: inferred from BDR 3.7, spec §1.1)' : '';
     ctx.report({
-      message: `${local.what} runs only on the node that applies this migration (${local.why}): ${local.others}`,
+      message: `${local.what} runs only on the node that applies this migration (${local.why}): ${local.others}${inferred}`,
       suggestion: suggestion(ctx, local),
       span: { start: stmt.start, end: stmt.end },
     });
@@ -156,13 +158,13 @@ function inherentlyLocal(ctx: StatementContext): Local | undefined {
   // COMMENT / SECURITY LABEL on tablespaces, databases, large objects; GRANT on tablespaces, large objects (PGD).
   if (!bdr1 && (stmt.type === 'CommentStmt' || stmt.type === 'SecLabelStmt') && ['OBJECT_TABLESPACE', 'OBJECT_DATABASE', 'OBJECT_LARGEOBJECT'].includes(kind ?? '')) {
     return {
-      what: `${stmt.type === 'CommentStmt' ? 'COMMENT' : 'SECURITY LABEL'} ON ${objectWords(kind!)} ${objectLabel(f.object)}`,
+      what: `${stmt.type === 'CommentStmt' ? 'COMMENT' : 'SECURITY LABEL'} ON ${objectWords(kind!)} ${quotedLabel(kind!, f.object)}`,
       why: `${p} does not replicate it for this kind of object`,
       others: `the other nodes keep the old ${stmt.type === 'CommentStmt' ? 'comment' : 'label'}`,
     };
   }
   if (!bdr1 && stmt.type === 'GrantStmt' && ['OBJECT_TABLESPACE', 'OBJECT_LARGEOBJECT'].includes(kind ?? '')) {
-    const objs = (f.objects ?? []).map((o: AstValue) => objectLabel(o)).join(', ');
+    const objs = (f.objects ?? []).map((o: AstValue) => quotedLabel(kind!, o)).join(', ');
     return {
       what: `${f.is_grant ? 'GRANT' : 'REVOKE'} ... ON ${objectWords(kind!)} ${objs}`,
       why: `${p} does not replicate privileges on this kind of object`,
@@ -225,7 +227,7 @@ function inherentlyLocal(ctx: StatementContext): Local | undefined {
     // COMMENT / GRANT on a database or tablespace: shared objects, which BDR 1's event-trigger based
     // DDL capture does not see, like the other database and tablespace commands of §7.2 (inferred).
     if ((stmt.type === 'CommentStmt' || stmt.type === 'GrantStmt') && (kind === 'OBJECT_DATABASE' || kind === 'OBJECT_TABLESPACE')) {
-      const objs = stmt.type === 'CommentStmt' ? objectLabel(f.object) : (f.objects ?? []).map((o: AstValue) => objectLabel(o)).join(', ');
+      const objs = stmt.type === 'CommentStmt' ? quotedLabel(kind, f.object) : (f.objects ?? []).map((o: AstValue) => quotedLabel(kind, o)).join(', ');
       const verb = stmt.type === 'CommentStmt' ? 'COMMENT' : f.is_grant ? 'GRANT ...' : 'REVOKE ...';
       return {
         what: `${verb} ON ${objectWords(kind)} ${objs}`,
@@ -268,6 +270,12 @@ function objectWords(kind: string): string {
   return kind === 'OBJECT_LARGEOBJECT' ? 'LARGE OBJECT' : kind.replace(/^OBJECT_/, '');
 }
 
+/** An object's name for messages: quoted, except large objects (an OID). */
+function quotedLabel(kind: string, o: AstValue): string {
+  const label = objectLabel(o);
+  return kind === 'OBJECT_LARGEOBJECT' ? label : `"${label}"`;
+}
+
 function objectLabel(o: AstValue): string {
   const v = strVal(o);
   return v !== undefined ? v : names(fields(o).items).join('.');
@@ -279,7 +287,11 @@ function roleNames(stmt: Stmt): string {
   if (stmt.type === 'AlterRoleStmt' || stmt.type === 'AlterRoleSetStmt') return f.role?.rolename ? `"${f.role.rolename}"` : '';
   if (stmt.type === 'DropRoleStmt') return (f.roles ?? []).map((r: AstValue) => `"${fields(r).rolename ?? r.rolename}"`).join(', ');
   if (stmt.type === 'RenameStmt') return `"${f.subname}"`;
-  if (stmt.type === 'GrantRoleStmt') return (f.granted_roles ?? []).map((r: AstValue) => `"${fields(r).priv_name}"`).join(', ');
+  if (stmt.type === 'GrantRoleStmt') {
+    const granted = (f.granted_roles ?? []).map((r: AstValue) => `"${fields(r).priv_name}"`).join(', ');
+    const to = (f.grantee_roles ?? []).map((r: AstValue) => (fields(r).rolename ? `"${fields(r).rolename}"` : 'CURRENT_USER')).join(', ');
+    return `${granted} ${f.is_grant ? 'TO' : 'FROM'} ${to}`;
+  }
   return '';
 }
 
@@ -320,7 +332,7 @@ function verbOf(stmt: Stmt): string {
     case 'DropRoleStmt':
       return 'DROP ROLE';
     case 'GrantRoleStmt':
-      return f.is_grant ? 'GRANT role' : 'REVOKE role';
+      return f.is_grant ? 'GRANT' : 'REVOKE';
     case 'CreateTableAsStmt':
       return 'CREATE MATERIALIZED VIEW';
     case 'RefreshMatViewStmt':
@@ -375,9 +387,10 @@ function sessionLocal(ctx: StatementContext): Local | undefined {
   const rels = relationsOf(stmt.node);
   if (rels.length > 0 && rels.every((r) => isTempOrUnlogged(ctx, r))) return undefined;
   const how = target.family === 'bdr1' ? `${name} is on` : `${name} is off`;
+  const scope = set.at?.type === 'VariableSetStmt' && set.at.f.is_local ? 'transaction' : 'session';
   return {
     what: describeStatement(stmt),
-    why: `${how} in this session${lineOf(set.at)}`,
+    why: `${how} in this ${scope}${lineOf(set.at)}`,
     others: 'the other nodes do not get this schema change unless it is run on each of them, and rows that use it then fail to replicate there',
     session: name,
   };

@@ -50,8 +50,10 @@ export const rule: Rule = {
     const { stmt } = ctx;
     if (!stmt.node || stmt.via === 'function') return;
     const found = ctx.target.family === 'bdr1' ? bdr1(ctx) : pgd(ctx);
+    // BDR 3.6 has no DDL chapter of its own: its restrictions are those of 3.7 (spec §1.1, inferred).
+    const inferred = ctx.target.family === 'bdr3' && ctx.target.minor === 6 ? ' (BDR 3.6: inferred from BDR 3.7, spec §1.1)' : '';
     for (const r of found) {
-      ctx.report({ message: r.message, suggestion: r.suggestion, span: { start: stmt.start, end: stmt.end } });
+      ctx.report({ message: r.message + inferred, suggestion: r.suggestion, span: { start: stmt.start, end: stmt.end } });
     }
   },
 };
@@ -435,9 +437,42 @@ function supervisorDb(name: string, tag: string): Rejection | undefined {
   };
 }
 
+/** The object a statement of BDR 1's prohibited list names, for messages ('' when it names none). */
+function objectOf(type: string, f: AstValue): string {
+  const role = (r: AstValue): string => (r?.rolename ? `"${r.rolename}"` : roleSql(r));
+  switch (type) {
+    case 'CreateFdwStmt':
+    case 'AlterFdwStmt':
+      return `"${f.fdwname}"`;
+    case 'CreateForeignServerStmt':
+    case 'AlterForeignServerStmt':
+      return `"${f.servername}"`;
+    case 'CreateUserMappingStmt':
+    case 'AlterUserMappingStmt':
+    case 'DropUserMappingStmt':
+      return `FOR ${role(f.user)} SERVER "${f.servername}"`;
+    case 'CreateCastStmt':
+      return `(${typeSql(f.sourcetype)} AS ${typeSql(f.targettype)})`;
+    case 'CreateOpClassStmt':
+      return `${shown(listName(f.opclassname))} USING ${f.amname}`;
+    case 'CreateOpFamilyStmt':
+    case 'AlterOpFamilyStmt':
+      return `${shown(listName(f.opfamilyname))} USING ${f.amname}`;
+    case 'CreateConversionStmt':
+      return shown(listName(f.conversion_name));
+    case 'DropOwnedStmt':
+      return `BY ${(f.roles ?? []).map((r: AstValue) => role(fields(r))).join(', ')}`;
+    case 'RefreshMatViewStmt':
+      return f.relation ? shown(rangeVarName(f.relation)) : '';
+    default:
+      return '';
+  }
+}
+
 function simple(ctx: StatementContext, type: string, tag: string, node: AstValue, sql: string): Rejection {
   const f = fields(node);
-  let what = tag;
+  const object = objectOf(type, f);
+  let what = object ? `${tag} ${object}` : tag;
   let advice: string[];
   switch (type) {
     case 'AlterDomainStmt':
@@ -508,11 +543,7 @@ function bdr1AlterTable(ctx: StatementContext, node: AstValue): Rejection | unde
   const all = [...named, ...(unlisted ? ['This variant of ALTER TABLE'] : [])];
   for (const t of all) {
     if (t.includes('ALTER CONSTRAINT')) {
-      advice.push(
-        '-- Drop the constraint and add it again with the attributes you want (DROP/ADD CONSTRAINT are allowed):',
-        `ALTER TABLE ${formatName(q)} DROP CONSTRAINT constraint_name;`,
-        `ALTER TABLE ${formatName(q)} ADD CONSTRAINT constraint_name /* definition */ DEFERRABLE INITIALLY DEFERRED;`,
-      );
+      advice.push(...alterConstraintAdvice(ctx, q, (f.cmds ?? []).map(fields).find((c: AstValue) => c.subtype === 'AT_AlterConstraint')));
     } else if (t.includes('OIDS')) {
       advice.push('-- Leave the OIDs as they are: BDR 1 tables have none. Give rows a key column of their own instead.');
     } else if (t.includes('RULE')) {
@@ -539,6 +570,30 @@ function bdr1AlterTable(ctx: StatementContext, node: AstValue): Rejection | unde
     message: `BDR 1 rejects ALTER ${kinds.toUpperCase()} ${shown(q)} ${words.join(', ')} on a permanent ${kinds}: ${onlyUnlogged(tag, q.name)}${also}`,
     suggestion: [...new Set(advice)].join('\n'),
   };
+}
+
+/**
+ * ALTER CONSTRAINT (deferrability of a foreign key) on BDR 1: drop the constraint and add it again
+ * with the new attributes, NOT VALID, then validate it in a transaction of its own.
+ */
+function alterConstraintAdvice(ctx: StatementContext, q: QualifiedName, cmd: AstValue): string[] {
+  const alter = as(cmd?.def, 'ATAlterConstraint') ?? as(cmd?.def, 'Constraint') ?? {};
+  const name = String(alter.conname ?? 'constraint_name');
+  const known = ctx.table(q)?.constraints.get(name);
+  const columns = known && known.columns.length > 0 ? known.columns.map((c) => formatName({ name: c })).join(', ') : 'fk_column';
+  const timing = alter.deferrable ? ` DEFERRABLE INITIALLY ${alter.initdeferred ? 'DEFERRED' : 'IMMEDIATE'}` : ' NOT DEFERRABLE';
+  const table = formatName(q);
+  const con = formatName({ name });
+  return [
+    '-- Drop the foreign key and add it again with the new timing (DROP / ADD / VALIDATE CONSTRAINT are allowed on',
+    `-- BDR 1), with its own columns and referenced table${known ? '' : ' (not known to the linter: fill them in)'}:`,
+    'BEGIN;',
+    `ALTER TABLE ${table} DROP CONSTRAINT ${con};`,
+    `ALTER TABLE ${table} ADD CONSTRAINT ${con} FOREIGN KEY (${columns}) REFERENCES referenced_table (key_column)${timing} NOT VALID;`,
+    'COMMIT;',
+    '-- then, in a transaction of its own:',
+    `ALTER TABLE ${table} VALIDATE CONSTRAINT ${con};`,
+  ];
 }
 
 /** The words of an ALTER TABLE variant, for messages. */
@@ -663,13 +718,14 @@ function withoutPrimaryKey(ctx: StatementContext): Rejection[] {
     if (replicaIdentityAt(ctx.model, ctx.catalog, ctx.stmt, q) === 'i') continue;
     const unique = [...table.constraints.values()].find((c) => c.kind === 'unique' && c.columns.length > 0);
     const idColumn = table.columns.has('id') ? ['id'] : undefined;
-    const columns = unique?.columns ?? idColumn;
-    const keySql = columns ? columns.map((c) => formatName({ name: c })).join(', ') : '/* the key columns */';
+    const candidate = unique?.columns ?? idColumn;
+    const columns = candidate ?? (table.columns.size > 0 ? [...table.columns.keys()] : ['id']);
+    const keySql = columns.map((c) => formatName({ name: c })).join(', ');
     out.push({
       message: `BDR 1 rejects ${verb} on ${shown(q)}: the table has no primary key ("Cannot run UPDATE or DELETE on table ${table.name} because it does not have a primary key.", spec §7.4); BDR 1 needs a key to find the row on the other nodes`,
       suggestion: [
         '-- Give the table a primary key first, in a transaction of its own (ADD PRIMARY KEY takes only the',
-        `-- global DDL lock on BDR 1)${columns ? '' : '; the key columns must be unique and NOT NULL'}:`,
+        `-- global DDL lock on BDR 1)${candidate ? '' : '; no column is known to be unique, so this lists them all: keep the ones that identify a row (unique and NOT NULL)'}:`,
         `ALTER TABLE ${formatName(q)} ADD PRIMARY KEY (${keySql});`,
         `-- then run the ${verb}.`,
       ].join('\n'),
@@ -845,9 +901,10 @@ function snowflakeOnInteger(ctx: StatementContext): Rejection[] {
     const by = intSequenceCreatedBy(ctx.model, ctx.catalog, stmt, call.seq);
     if (!by) continue;
     const line = by.file.source.position(by.start).line;
+    const where = by.file === stmt.file ? `line ${line}` : `${by.file.path}:${line}`;
     const literal = `'${call.written.replace(/'/g, "''")}'`;
     out.push({
-      message: `${productName(target)} cannot make ${shown(call.seq)} a snowflakeid sequence: snowflakeid is for bigint sequences only (spec §6), and ${shown(call.seq)} is a smallint or integer sequence (${by.file.path}:${line}); the call fails (inferred: the error text is not documented)`,
+      message: `${productName(target)} cannot make ${shown(call.seq)} a snowflakeid sequence: snowflakeid is for bigint sequences only (spec §6), and ${shown(call.seq)} is a smallint or integer sequence (created at ${where}); the call fails (inferred: the error text is not documented)`,
       suggestion: [
         '-- Use galloc for an integer sequence (chunks of values per node; a new chunk needs a majority of nodes):',
         `SELECT bdr.alter_sequence_set_kind(${literal}::regclass, 'galloc');`,

@@ -88,9 +88,29 @@ export function shape(node: AstValue): string {
   return JSON.stringify(node, (k, v) => (k === 'location' || k === 'stmt_location' || k === 'stmt_len' ? undefined : v));
 }
 
-/** The text of the SQL statement, as written in the file. */
+/** The text of the SQL statement as written in the file, without its comments and trailing semicolon. */
 export function writtenSql(stmt: Stmt): string {
-  return stmt.file.source.text.slice(stmt.start, stmt.end).trim().replace(/;\s*$/, '');
+  const text = stmt.file.source.text.slice(stmt.start, stmt.end);
+  let out = text;
+  try {
+    // Token offsets are UTF-8 byte offsets.
+    const buf = Buffer.from(text, 'utf8');
+    const comments = pg.scanSync(text).tokens.filter((t) => t.tokenName === 'SQL_COMMENT' || t.tokenName === 'C_COMMENT');
+    if (comments.length > 0) {
+      const parts: string[] = [];
+      let at = 0;
+      for (const c of comments) {
+        parts.push(buf.subarray(at, c.start).toString('utf8'));
+        if (c.tokenName === 'C_COMMENT') parts.push(' ');
+        at = c.end;
+      }
+      parts.push(buf.subarray(at).toString('utf8'));
+      out = parts.join('').replace(/[ \t]+$/gm, '');
+    }
+  } catch {
+    /* keep the text as written */
+  }
+  return out.replace(/\n\s*\n/g, '\n').trim().replace(/;\s*$/, '').trim();
 }
 
 /**
