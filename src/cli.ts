@@ -6,15 +6,24 @@ import * as path from 'path';
 import yargs from 'yargs';
 import { Config, LoadedConfig, discoverConfig, printableConfig, readConfig } from './config';
 import { UsageError, collectFiles, readStdin } from './input';
-import { FileResult, LintResult, lint } from './lint';
+import { FileResult, Finding, LintResult, lint } from './lint';
 import { InputFile, buildModel } from './model';
 import { neighboursOf } from './neighbours';
 import { planFixes } from './fix';
 import { fixedInputs, planDiff, writePlans } from './fixio';
 import { pgliteFactory, verify } from './verify';
+import { packageInfo, ruleDocs, ruleDocsUrl } from './report-meta';
+import { applyBaseline, fingerprints, makeBaseline, readBaseline, writeBaseline } from './baseline';
+import { changedFiles, isChanged } from './changed';
+import { writeFileAtomic } from './output';
+import { progress } from './progress';
 import { loadParser } from './parser';
 import { allMetas, allRules } from './registry';
+import { compact } from './reporters/compact';
+import { github } from './reporters/github';
 import { json } from './reporters/json';
+import { junit } from './reporters/junit';
+import { sarif } from './reporters/sarif';
 import { stylish } from './reporters/stylish';
 import { FORMATS } from './reporters/formats';
 import type { ReportInput, Reporter } from './reporters/types';
@@ -22,7 +31,7 @@ import type { SeverityOrOff } from './rule';
 import { RUNNERS, RUNNER_NAMES } from './runners';
 import { DEFAULT_TARGET, TARGET_NAMES, Target, parseTarget } from './targets';
 
-const REPORTERS: Record<string, Reporter> = { stylish, json };
+const REPORTERS: Record<string, Reporter> = { stylish, json, sarif, github, compact, junit };
 export { FORMATS };
 
 const VERSION: string = (() => {
@@ -38,6 +47,8 @@ interface Io {
   stderr: (s: string) => void;
   isTTY: boolean;
   cwd: string;
+  /** Whether standard error is a terminal (the progress line). */
+  stderrIsTTY?: boolean;
 }
 
 const defaultIo: Io = {
@@ -45,6 +56,7 @@ const defaultIo: Io = {
   stderr: (s) => process.stderr.write(s),
   isTTY: !!process.stdout.isTTY,
   cwd: process.cwd(),
+  stderrIsTTY: !!process.stderr.isTTY,
 };
 
 function parseArgs(argv: string[]) {
@@ -68,6 +80,10 @@ function parseArgs(argv: string[]) {
     .option('color', { type: 'boolean', describe: 'Force colour on or off (--no-color)' })
     .option('verify', { type: 'boolean', describe: 'With --fix / --fix-dry-run: prove the rewrite gives the same schema (embedded PostgreSQL)' })
     .option('index-strategy', { type: 'string', describe: 'How --fix builds indexes: concurrently (default) or run-on-all-nodes' })
+    .option('output-file', { alias: 'o', type: 'string', describe: 'Write the report to this file instead of standard output' })
+    .option('changed-since', { type: 'string', describe: 'Report only on files added or modified since this git ref (all files are still replayed)' })
+    .option('baseline', { type: 'string', describe: 'Leave out the findings recorded in this baseline file' })
+    .option('write-baseline', { type: 'string', describe: "Record this run's findings in a baseline file" })
     .version(VERSION)
     .help()
     .alias('h', 'help')
@@ -179,7 +195,19 @@ function explain(id: string): string {
   }
 }
 
-export function toReportInput(result: LintResult, color: boolean): ReportInput {
+/** What the report also says beyond the findings (all optional). */
+export interface ReportExtras {
+  /** Configured severities (SARIF's rule configuration). */
+  severities?: Record<string, SeverityOrOff>;
+  /** Fingerprints of findings (SARIF partialFingerprints). */
+  fingerprints?: Map<Finding, string>;
+  /** The folder report paths are relative to. */
+  cwd?: string;
+  /** Include each rule's docs page (SARIF help). */
+  ruleHelp?: boolean;
+}
+
+export function toReportInput(result: LintResult, color: boolean, extras: ReportExtras = {}): ReportInput {
   const files = result.files.map((f: FileResult) => ({
     path: f.path,
     findings: f.findings.map((x) => ({
@@ -193,6 +221,7 @@ export function toReportInput(result: LintResult, color: boolean): ReportInput {
       suggestion: x.suggestion,
       fixable: x.fixable,
       suppressed: x.suppressed,
+      fingerprint: extras.fingerprints?.get(x),
     })),
   }));
   let errors = 0;
@@ -210,7 +239,17 @@ export function toReportInput(result: LintResult, color: boolean): ReportInput {
     target: result.target.name,
     files,
     summary: { files: files.length, errors, warnings, fixable },
-    rules: allMetas().map((m) => ({ id: m.id, description: m.description, docs: `docs/rules/${m.id}.md` })),
+    rules: allMetas().map((m) => ({
+      id: m.id,
+      description: m.description,
+      docs: `docs/rules/${m.id}.md`,
+      helpUri: ruleDocsUrl(m.id),
+      help: extras.ruleHelp ? ruleDocs(m.id) : undefined,
+      severity: extras.severities?.[m.id] ?? m.severity(result.target),
+      fixable: m.fixable,
+    })),
+    tool: { name: 'pgd-lint', version: VERSION, informationUri: packageInfo().repository ?? packageInfo().homepage },
+    cwd: extras.cwd,
     color,
   };
 }
@@ -247,8 +286,6 @@ async function run(argv: string[], io: Io): Promise<number> {
   const loaded = configFile ? readConfig(configFile) : undefined;
   const settings = resolveSettings(args, loaded);
 
-  if (args['list-rules']) {
-    io.stdout(listRules(settings.target));
   if (args['print-config']) {
     const printed = printableConfig({
       ...settings,
@@ -259,6 +296,8 @@ async function run(argv: string[], io: Io): Promise<number> {
     io.stdout(JSON.stringify(printed, null, 2) + '\n');
     return 0;
   }
+  if (args['list-rules']) {
+    io.stdout(listRules(settings.target));
     return 0;
   }
   if (args.explain !== undefined) {
@@ -287,6 +326,15 @@ async function run(argv: string[], io: Io): Promise<number> {
     if (targets.length === 0) throw new UsageError('no files given: pass paths or globs, or --stdin');
     inputs = collectFiles(targets, { runner, cwd: io.cwd, exclude: settings.exclude, includeDown: settings.includeDown });
   }
+  if (args['changed-since'] !== undefined) {
+    // Every file is still replayed (the catalog needs the earlier migrations); only changed ones are reported.
+    if (args.stdin) throw new UsageError('--changed-since goes with paths or globs, not with --stdin');
+    const changed = changedFiles(String(args['changed-since']), io.cwd);
+    inputs = inputs.map((i) => ({ ...i, report: i.report && isChanged(changed, i.path, io.cwd) }));
+  }
+  const baseline = args.baseline !== undefined ? readBaseline(path.resolve(io.cwd, String(args.baseline))) : undefined;
+  const prog = progress(inputs.length, io.stderr, !!io.stderrIsTTY);
+  prog?.start();
   await loadParser();
   const lintOptions = {
     target: settings.target,
@@ -295,8 +343,14 @@ async function run(argv: string[], io: Io): Promise<number> {
     severities: settings.severities,
     ruleOptions: settings.ruleOptions,
   };
-  let result = lint(inputs, lintOptions);
-  const color = args.color === undefined ? io.isTTY : !!args.color;
+  let result: LintResult;
+  try {
+    result = lint(inputs, { ...lintOptions, progress: prog && ((done) => prog.update(done)) });
+  } finally {
+    prog?.end();
+  }
+  const outputFile = args['output-file'] !== undefined ? path.resolve(io.cwd, String(args['output-file'])) : undefined;
+  const color = args.color === undefined ? io.isTTY && !outputFile : !!args.color;
 
   const fixing = !!args.fix || !!args['fix-dry-run'];
   if (args.verify && !fixing) throw new UsageError('--verify goes with --fix or --fix-dry-run');
@@ -347,8 +401,19 @@ async function run(argv: string[], io: Io): Promise<number> {
     result = lint(after, lintOptions);
   }
 
-  const report = toReportInput(result, color);
-  io.stdout(REPORTERS[settings.format](report));
+  const wantsFingerprints = baseline !== undefined || args['write-baseline'] !== undefined || settings.format === 'sarif';
+  const fps = wantsFingerprints ? fingerprints(result) : undefined;
+  if (args['write-baseline'] !== undefined) {
+    const recorded = makeBaseline(result, fps!, io.cwd);
+    writeBaseline(path.resolve(io.cwd, String(args['write-baseline'])), recorded);
+    io.stderr(`pgd-lint: recorded ${recorded.findings.length} finding${recorded.findings.length === 1 ? '' : 's'} in ${args['write-baseline']}\n`);
+    result = applyBaseline(result, fps!, recorded, io.cwd).result;
+  }
+  if (baseline) result = applyBaseline(result, fps!, baseline, io.cwd).result;
+  const report = toReportInput(result, color, { severities: settings.severities, fingerprints: fps, cwd: io.cwd, ruleHelp: settings.format === 'sarif' });
+  const text = REPORTERS[settings.format](report);
+  if (outputFile) writeFileAtomic(outputFile, text, '--output-file');
+  else io.stdout(text);
   const { errors, warnings } = report.summary;
   if (errors > 0) return 1;
   if (settings.maxWarnings !== undefined && warnings > settings.maxWarnings) return 1;

@@ -22,6 +22,8 @@ export interface LintOptions {
   ruleOptions: Record<string, Record<string, unknown>>;
   /** The rules to run (default: every rule in rules/). */
   rules?: Rule[];
+  /** Called after each file has been replayed and checked (the CLI's progress line). */
+  progress?: (done: number, total: number) => void;
 }
 
 export interface Finding {
@@ -115,6 +117,7 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
   const syntaxSeverity = effectiveSeverity(SYNTAX_ERROR.id, 'error', opts);
 
   for (const file of model.files) {
+    opts.progress?.(file.index, model.files.length);
     catalog.setSearchPath(['public']);
     session.ddlReplicationOff = false;
     session.ddlLockingOff = false;
