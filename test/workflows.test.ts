@@ -2,13 +2,14 @@
  * Workflows, through the built CLI as a subprocess: the config file and its schema, the CI formats
  * (sarif, github, compact, junit), --output-file, --changed-since, baselines, progress, action.yml.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import YAML from 'yaml';
 import { cli, ROOT, tempDir } from './helpers/cli';
 import { configSchema } from '../src/config';
 import { allMetas } from '../src/registry';
@@ -633,5 +634,109 @@ describe('progress line', () => {
     const more = many(201);
     expect(cli(['db'], { cwd: more }).stderr).toBe('');
     expect(cli(['db'], { cwd: more, env: { PGD_LINT_PROGRESS: '0' } }).stderr).toBe('');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// GitHub Action
+
+describe('action.yml', () => {
+  interface Step {
+    name?: string;
+    id?: string;
+    uses?: string;
+    if?: string;
+    shell?: string;
+    run?: string;
+    env?: Record<string, string>;
+    with?: Record<string, string>;
+  }
+  const action = YAML.parse(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as {
+    name: string;
+    description: string;
+    inputs: Record<string, { description: string; default?: string }>;
+    outputs: Record<string, { value: string }>;
+    runs: { using: string; steps: Step[] };
+  };
+
+  test('a composite action with inputs paths, target, runner and format, that uploads SARIF to code scanning', () => {
+    expect(action.name).toBe('pgd-lint');
+    expect(action.runs.using).toBe('composite');
+    for (const input of ['paths', 'target', 'runner', 'format', 'config', 'changed-since', 'sarif-file', 'upload-sarif']) {
+      expect(action.inputs).toHaveProperty([input]);
+      expect(action.inputs[input].description.length).toBeGreaterThan(10);
+    }
+    expect(action.inputs.format.default).toBe('sarif');
+    const upload = action.runs.steps.find((s) => s.uses?.startsWith('github/codeql-action/upload-sarif@'));
+    expect(upload).toBeDefined();
+    expect(upload!.with!.sarif_file).toBe('${{ steps.lint.outputs.sarif-file }}');
+    expect(upload!.if).toContain("inputs.upload-sarif == 'true'");
+    expect(action.outputs['exit-code'].value).toBe('${{ steps.lint.outputs.exit-code }}');
+    // Every step that runs a script names its shell (required in composite actions).
+    for (const s of action.runs.steps) if (s.run) expect(s.shell).toBe('bash');
+  });
+
+  /** Runs the "Run pgd-lint" step's script the way a runner does, with the given inputs. */
+  function runStep(cwd: string, inputs: Record<string, string>): { code: number | null; stdout: string; stderr: string; outputs: Record<string, string> } {
+    const step = action.runs.steps.find((s) => s.id === 'lint')!;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(step.env ?? {})) {
+      env[k] = v.replace(/\$\{\{\s*([\w.-]+)\s*\}\}/g, (_, expr: string) => {
+        if (expr === 'github.action_path') return ROOT;
+        const m = /^inputs\.([\w-]+)$/.exec(expr);
+        if (!m || !(m[1] in action.inputs)) throw new Error(`unexpected expression ${expr} in action.yml`);
+        return inputs[m[1]] ?? action.inputs[m[1]].default ?? '';
+      });
+    }
+    const outFile = path.join(cwd, '.github-output');
+    fs.writeFileSync(outFile, '');
+    const script = path.join(cwd, '.step.sh');
+    fs.writeFileSync(script, step.run!);
+    const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {
+      cwd,
+      env: { ...process.env, ...env, GITHUB_OUTPUT: outFile, FORCE_COLOR: '0' },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    const outputs = Object.fromEntries(
+      fs
+        .readFileSync(outFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, outputs };
+  }
+
+  test('the lint step writes SARIF with the inputs applied and defers the failure to after the upload', () => {
+    const dir = repoDir({ 'db/V1__a b.sql': 'CREATE TABLE t (a int);\n', 'db/V2.sql': 'SELECT 1;\n', 'other/V9.sql': 'CREATE TABLE u (a int);\n' });
+    const r = runStep(dir, { paths: 'db/*.sql', target: 'bdr1', runner: 'flyway' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.outputs).toEqual({ 'exit-code': '1', 'sarif-file': 'pgd-lint.sarif' });
+    const log = JSON.parse(fs.readFileSync(path.join(dir, 'pgd-lint.sarif'), 'utf8'));
+    expect(log.runs[0].properties.target).toBe('bdr1');
+    // The glob reached pgd-lint unexpanded (a file name with a space survives), and only db/ was linted.
+    expect(log.runs[0].artifacts.map((a: { location: { uri: string } }) => decodeURIComponent(a.location.uri))).toEqual(['db/V1__a b.sql', 'db/V2.sql']);
+  });
+
+  test('other formats print to the log; several paths on separate lines; extra args', () => {
+    const dir = repoDir({ 'a/V1.sql': 'CREATE TABLE t (a int);\n', 'b/V2.sql': 'LOCK TABLE t;\n' });
+    const r = runStep(dir, { paths: 'a\nb', format: 'github', args: '--rule no-lock-table=error --max-warnings 0' });
+    expect(r.code).toBe(0);
+    expect(r.outputs).toEqual({ 'exit-code': '1' });
+    expect(r.stdout).toMatch(/^::error file=a\/V1\.sql,.*title=require-primary-key::/m);
+    expect(r.stdout).toMatch(/^::error file=b\/V2\.sql,.*title=no-lock-table::/m);
+    expect(fs.existsSync(path.join(dir, 'pgd-lint.sarif'))).toBe(false);
+    const clean = runStep(repoDir({ 'V1.sql': 'SELECT 1;\n' }), { paths: '.', format: 'compact' });
+    expect(clean.outputs).toEqual({ 'exit-code': '0' });
+  });
+
+  test('a usage error fails the step at once, with no report to upload', () => {
+    const dir = repoDir({ 'V1.sql': 'SELECT 1;\n' });
+    const r = runStep(dir, { paths: '.', target: 'pgd9' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown target "pgd9"/);
+    expect(r.outputs).toEqual({ 'exit-code': '2' });
   });
 });
