@@ -740,3 +740,23 @@ describe('action.yml', () => {
     expect(r.outputs).toEqual({ 'exit-code': '2' });
   });
 });
+
+describe('documentation', () => {
+  const ci = fs.readFileSync(path.join(ROOT, 'docs', 'ci.md'), 'utf8');
+
+  test('docs/ci.md shows pre-commit, GitHub Actions and GitLab CI setups, and every rule option', () => {
+    for (const heading of ['## pre-commit', '## GitHub Actions', '## GitLab CI', '## Config file reference']) expect(ci).toContain(heading);
+    expect(ci).toContain('github/codeql-action/upload-sarif');
+    expect(ci).toMatch(/reports:\n\s+junit: pgd-lint-junit\.xml/);
+    for (const m of allMetas()) {
+      for (const [opt, spec] of Object.entries(m.options ?? {})) expect(ci).toContain(`| \`${m.id}\` | \`${opt}\` | \`${String(spec.default)}\` |`);
+    }
+    for (const input of Object.keys(YAML.parse(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')).inputs)) expect(ci).toContain(`| \`${input}\` |`);
+  });
+
+  test('--help lists the workflow options', () => {
+    const r = cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const opt of ['--output-file', '--changed-since', '--baseline', '--write-baseline', '--print-config']) expect(r.stdout).toContain(opt);
+  });
+});
