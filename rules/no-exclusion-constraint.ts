@@ -143,7 +143,8 @@ export const rule: Rule = {
           } else {
             lines.push(`-- 2. In a transaction of its own, attach it as the constraint:`, `${attach};`);
             if (stmt.f.cmds.length === 1 && !stmt.via) {
-              fix = { steps: [{ sql: index, mode: 'outside-transaction' }, { sql: attach, mode: 'own-transaction' }] };
+              // The statement is replaced: the attach takes its place, after the index is built.
+              fix = { steps: [{ sql: index, mode: 'outside-transaction' }, { sql: attach, mode: 'in-place' }] };
             }
           }
         }

@@ -89,10 +89,14 @@ export const rule: Rule = {
     if (tx.kind === 'runner') message += ' (the migration runner wraps the whole file in this transaction)';
     message += '; keep DDL transactions short and move the data change to a transaction of its own';
 
+    // --fix splits the transaction where the suggestion does, unless a DO block mixes both.
+    const groups = groupsOf(ctx, tx);
+    const splittable = groups.length > 1 && groups.every((g) => g.kind !== 'mixed');
     ctx.report(at, {
       message,
       suggestion: suggestion(ctx, tx),
       span: { start: at.start, end: at.end },
+      fix: splittable ? { steps: [], keepOriginal: true, splitBefore: groups.slice(1).map((g) => g.stmts[0]) } : undefined,
     });
   },
 };
@@ -124,8 +128,8 @@ function text(s: Stmt): string {
   return t.endsWith(';') ? t : `${t};`;
 }
 
-/** The transaction split in run order: schema changes and data changes in separate transactions. */
-function suggestion(ctx: TransactionContext, tx: Transaction): string {
+/** The top-level statements of a transaction in run order, grouped into schema changes and data changes. */
+function groupsOf(ctx: TransactionContext, tx: Transaction): Array<{ kind: Kind; stmts: Stmt[] }> {
   const all = tx.statements.filter((s) => s.executed && s.node);
   const tops = all.filter((s) => !s.parent && s.type !== 'TransactionStmt');
   const groups: Array<{ kind: Kind; stmts: Stmt[] }> = [];
@@ -139,6 +143,13 @@ function suggestion(ctx: TransactionContext, tx: Transaction): string {
       groups.push({ kind: k, stmts: [s] });
     }
   }
+  return groups;
+}
+
+/** The transaction split in run order: schema changes and data changes in separate transactions. */
+function suggestion(ctx: TransactionContext, tx: Transaction): string {
+  const all = tx.statements.filter((s) => s.executed && s.node);
+  const groups = groupsOf(ctx, tx);
   const separateFiles = tx.kind === 'runner';
   const lines: string[] = [];
   if (separateFiles) {

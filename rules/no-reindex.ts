@@ -179,6 +179,7 @@ export const rule: Rule = {
           `-- or connect to each node in turn and run: ${sql};  (reindexdb --concurrently does the same)`,
         ].join('\n'),
         span: { start: stmt.start, end: stmt.end },
+        fix: stmt.via ? undefined : { steps: [{ sql: `SELECT bdr.run_on_all_nodes(${dollarQuote(sql)})`, mode: 'in-place' }] },
       });
       return;
     }
@@ -242,7 +243,12 @@ export const rule: Rule = {
       message,
       suggestion: lines.join('\n'),
       span: { start: stmt.start, end: stmt.end },
-      fix: stmt.via ? undefined : { steps: [{ sql, mode: 'outside-transaction' }] },
+      // Where REINDEX is not replicated, on every node (bdr.run_on_all_nodes runs it over connections of its own).
+      fix: stmt.via
+        ? undefined
+        : replicated || forced
+          ? { steps: [{ sql, mode: 'outside-transaction' }] }
+          : { steps: [{ sql: `SELECT bdr.run_on_all_nodes(${dollarQuote(sql)})`, mode: 'in-place' }] },
     });
   },
 };

@@ -99,11 +99,24 @@ export const rule: Rule = {
       return;
     }
 
-    const perColumn = flagged.map((c) => notNullViaCheck({ target, table: t, column: c, firstMode: 'in-place' }));
+    // A CHECK (col IS NOT NULL) added NOT VALID earlier only needs its VALIDATE, in a transaction of its own, and stays.
+    const checks = [...((table ? table.constraints.values() : ctx.catalog.externalCheckConstraints(q)?.values()) ?? [])];
+    const pendingCheck = (column: string): string | undefined =>
+      checks.find((c) => c.kind === 'check' && !c.validated && c.expr && impliesNotNull(c.expr, column))?.name;
+    const perColumn = flagged.map((c) => {
+      const pending = pendingCheck(c);
+      if (!pending) return notNullViaCheck({ target, table: t, column: c, firstMode: 'in-place' });
+      return [
+        undefined,
+        { comment: 'own transaction: VALIDATE the existing NOT VALID CHECK (global DDL lock only)', sql: `ALTER TABLE ${t.sql} VALIDATE CONSTRAINT ${quoteIdent(pending)}`, mode: 'own-transaction' as const },
+        { comment: 'own transaction, after the VALIDATE has committed: PostgreSQL 12+ skips the scan', sql: `ALTER TABLE ${t.sql} ALTER COLUMN ${quoteIdent(c)} SET NOT NULL`, mode: 'own-transaction' as const },
+        undefined,
+      ];
+    });
     const steps: Step[] = [];
     if (remaining) steps.push({ comment: 'in place: the rest of the statement', sql: remaining, mode: 'in-place' });
     // All ADD CONSTRAINTs, then all VALIDATEs, then SET NOT NULL, then DROP CONSTRAINT.
-    for (let k = 0; k < 4; k++) for (const list of perColumn) steps.push(list[k]);
+    for (let k = 0; k < 4; k++) for (const list of perColumn) if (list[k]) steps.push(list[k]!);
     const text = [
       '-- Prove the column has no NULLs with a CHECK constraint validated without blocking writes; SET NOT NULL then skips its scan',
       '-- (PostgreSQL 12+; the PGD docs\' own version of this omits SET, spec §9.7).',

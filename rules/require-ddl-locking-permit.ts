@@ -72,7 +72,8 @@ export const rule: Rule = {
           message,
           suggestion: suggestion(stmt),
           span: { start: stmt.start, end: stmt.end },
-          fix: { steps: [{ sql: PERMIT, mode: 'transaction-start' }], keepOriginal: true },
+          // A SET LOCAL earlier in the same transaction would override a permit put at its start.
+          fix: current.by && current.local && current.by.tx === stmt.tx ? undefined : { steps: [{ sql: PERMIT, mode: 'transaction-start' }], keepOriginal: true },
         },
       });
     };

@@ -355,7 +355,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   const fixing = !!args.fix || !!args['fix-dry-run'];
   if (args.verify && !fixing) throw new UsageError('--verify goes with --fix or --fix-dry-run');
   if (fixing) {
-    const plans = planFixes(result, settings.runnerName, inputs.map((i) => i.path));
+    const plans = planFixes(result, lintOptions, inputs.map((i) => i.path));
     for (const p of plans) {
       for (const s of p.skipped) io.stderr(`pgd-lint: ${p.path}${s.line ? `:${s.line}` : ''}: not rewritten (${s.ruleId}): ${s.reason}\n`);
     }

@@ -52,6 +52,12 @@ export interface Fix {
   steps: FixStep[];
   /** When true, the original statement stays (steps are only added around it). */
   keepOriginal?: boolean;
+  /**
+   * Split the statement's transaction right before each of these statements of it (top-level),
+   * keeping their order: each part commits before the next begins. Used with no steps and
+   * `keepOriginal`.
+   */
+  splitBefore?: Stmt[];
 }
 
 export interface Report {
