@@ -218,6 +218,7 @@ describe('--format compact', () => {
     expect(code).toBe(1);
     const expected = jsonFindings(json).map((f) => `${f.path}:${f.line}:${f.column}: ${f.severity}: ${f.message} [${f.ruleId}]`);
     expect(expected.length).toBe(3);
+    // Nothing but findings: editors read every line as one.
     expect(out).toBe(expected.join('\n') + '\n');
     expect(out).toContain(`${BAD}:1:1: error: `);
     expect(out).toMatch(/:5:1: warning: LOCK TABLE .* \[no-lock-table\]\n/);
@@ -231,6 +232,7 @@ describe('--format github', () => {
     expect(code).toBe(1);
     const lines = out.trimEnd().split('\n');
     const findings = jsonFindings(json);
+    expect(lines.pop()).toBe('pgd-lint: 3 problems (2 errors, 1 warning) in 3 files checked against pgd5');
     expect(lines).toHaveLength(findings.length);
     const unescape = (s: string): string => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
     lines.forEach((line, i) => {

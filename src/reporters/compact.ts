@@ -2,7 +2,8 @@ import type { Reporter } from './types';
 
 /**
  * `--format compact`: `path:line:col: severity: message [rule-id]`, one line per finding: the shape
- * editors and gcc-style problem matchers read.
+ * editors and gcc-style problem matchers read. Nothing else: editor integrations (docs/editors.md)
+ * read every line as a finding.
  */
 export const compact: Reporter = (input) => {
   const out: string[] = [];

@@ -1,3 +1,4 @@
+import { summaryLine } from './summary';
 import type { Reporter } from './types';
 
 /** A workflow command's message: `%`, CR and LF are escaped. */
@@ -12,7 +13,8 @@ export function escapeProperty(s: string): string {
 
 /**
  * `--format github`: one GitHub Actions workflow command per finding, which the runner turns into an
- * annotation on the file and line: `::error file=...,line=...,col=...,endLine=...,endColumn=...,title=<rule id>::message`.
+ * annotation on the file and line: `::error file=...,line=...,col=...,endLine=...,endColumn=...,title=<rule id>::message`;
+ * then a plain summary line for the log.
  */
 export const github: Reporter = (input) => {
   const out: string[] = [];
@@ -31,5 +33,6 @@ export const github: Reporter = (input) => {
       out.push(`::${f.severity === 'error' ? 'error' : 'warning'} ${props}::${escapeData(message)}`);
     }
   }
-  return out.length > 0 ? out.join('\n') + '\n' : '';
+  out.push(`pgd-lint: ${summaryLine(input)}`);
+  return out.join('\n') + '\n';
 };
