@@ -5,7 +5,7 @@
  */
 import { AstNode, AstValue, fields, nodeType } from './ast';
 import { EmbedKind, embeddedIn } from './embedded';
-import { Comment, parseFile } from './parser';
+import { Comment, ParsedFile, parseFile } from './parser';
 import { flywayNonTransactional } from './concurrent-statements';
 import { cannotRunInTransaction } from './pgd';
 import { Execution, RunnerPreset } from './runners';
@@ -122,6 +122,29 @@ function parseDirective(c: Comment, source: SourceText): Directive | undefined {
 }
 
 let nextStmtId = 0;
+/**
+ * Parsed files by text, kept between runs when a long-lived process asks for it (the language
+ * server lints the same neighbour migrations again on every change). Parse results are only read
+ * by the model and the rules, never changed, so one result can serve many runs.
+ */
+let parsedCache: { max: number; files: Map<string, ParsedFile> } | undefined;
+
+/** Keeps up to `max` parsed files between runs (0 turns the cache off). */
+export function keepParsedFiles(max: number): void {
+  parsedCache = max > 0 ? { max, files: new Map() } : undefined;
+}
+
+function parseCached(source: SourceText, wantComments: boolean): ParsedFile {
+  if (!parsedCache) return parseFile(source, wantComments);
+  // wantComments is a function of the text, so the text alone is the key.
+  const files = parsedCache.files;
+  let parsed = files.get(source.text);
+  if (parsed) files.delete(source.text);
+  else parsed = parseFile(source, wantComments);
+  files.set(source.text, parsed);
+  if (files.size > parsedCache.max) files.delete(files.keys().next().value as string);
+  return parsed;
+}
 let nextTxId = 0;
 
 /** Builds the model of a run from files already in the runner's order. */
@@ -135,7 +158,7 @@ export function buildModel(inputs: InputFile[], opts: ModelOptions): RunModel {
 function buildFile(input: InputFile, index: number, opts: ModelOptions, transactions: Transaction[]): FileModel {
   const source = new SourceText(input.text);
   const wantComments = input.text.includes('pgd-lint-') || input.text.includes('--') || input.text.includes('/*');
-  const parsed = parseFile(source, wantComments);
+  const parsed = parseCached(source, wantComments);
   const file: FileModel = {
     index,
     path: input.path,
