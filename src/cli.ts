@@ -95,7 +95,7 @@ function parseArgs(argv: string[]) {
     .wrap(Math.min(110, process.stdout.columns || 100));
 }
 
-interface Settings {
+export interface Settings {
   target: Target;
   runnerName: string;
   format: string;
@@ -116,7 +116,7 @@ function toSeverity(v: string, where: string): SeverityOrOff {
 }
 
 /** Merges defaults, the config file and the command line (the command line wins). */
-function resolveSettings(args: Record<string, unknown>, loaded: LoadedConfig | undefined): Settings {
+export function resolveSettings(args: Record<string, unknown>, loaded: LoadedConfig | undefined): Settings {
   const config: Config = loaded?.config ?? {};
   const where = loaded?.file ?? 'config';
   // The file was checked against the config schema when it was read (src/config.ts).
@@ -257,6 +257,8 @@ export function toReportInput(result: LintResult, color: boolean, extras: Report
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   try {
+    // The language server is loaded only when asked for.
+    if (argv[0] === 'lsp') return await (await import('./lsp/server')).serve(argv.slice(1));
     return await run(argv, io);
   } catch (e) {
     if (e instanceof UsageError) {
