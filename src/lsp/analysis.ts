@@ -9,7 +9,6 @@ import { Diagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { FileResult, Finding, LintResult, lint } from '../lint';
 import type { InputFile } from '../model';
 import { neighboursOf } from '../neighbours';
-import type { DocsLocator } from './docs';
 import type { DocSettings } from './workspace';
 
 export interface Analysis {
@@ -84,7 +83,8 @@ export interface DiagnosticData {
   fixable: boolean;
 }
 
-export function toDiagnostics(a: Analysis, docs: DocsLocator): Diagnostic[] {
+/** @param docsUrl the link to a rule's docs page */
+export function toDiagnostics(a: Analysis, docsUrl: (id: string) => string | undefined): Diagnostic[] {
   return shownFindings(a).map((f) => {
     const d: Diagnostic = {
       range: findingRange(a, f),
@@ -94,7 +94,7 @@ export function toDiagnostics(a: Analysis, docs: DocsLocator): Diagnostic[] {
       message: f.message,
       data: { ruleId: f.ruleId, fixable: f.fixable } satisfies DiagnosticData,
     };
-    const href = docs.ruleUrl(f.ruleId);
+    const href = docsUrl(f.ruleId);
     if (href) d.codeDescription = { href };
     return d;
   });

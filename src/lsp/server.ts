@@ -28,9 +28,9 @@ import {
 import { UsageError } from '../input';
 import { keepParsedFiles } from '../model';
 import { loadParser } from '../parser';
+import { packageInfo, ruleDocsUrl } from '../report-meta';
 import { EditCapabilities, FIX_ALL_KIND, codeActions } from './actions';
 import { Analysis, analyse, toDiagnostics } from './analysis';
-import { DocsLocator, docsLocator, packageVersion } from './docs';
 import { hoverAt } from './hover';
 import { CONFIG_FILE_NAMES, FileTexts, SettingsCache, isConfigFile } from './workspace';
 
@@ -58,7 +58,6 @@ export class PgdLintServer {
   private readonly analyses = new Map<string, Analysis>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly texts = new FileTexts();
-  private readonly docs: DocsLocator = docsLocator();
   private readonly reported = new Set<string>();
   private settings = new SettingsCache();
   private rootDir = process.cwd();
@@ -143,7 +142,7 @@ export class PgdLintServer {
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
         hoverProvider: true,
       },
-      serverInfo: { name: 'pgd-lint', version: packageVersion() },
+      serverInfo: { name: 'pgd-lint', version: packageInfo().version },
     };
   }
 
@@ -215,7 +214,7 @@ export class PgdLintServer {
       const a = analyse(doc, { filePath, settings, read: (abs, shown) => open.get(abs) ?? this.texts.read(abs, shown) });
       this.analyses.set(uri, a);
       for (const u of a.unreadable) this.once(`pgd-lint: neighbour left out: ${u}`, 'warn');
-      void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: toDiagnostics(a, this.docs) });
+      void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: toDiagnostics(a, ruleDocsUrl) });
       return a;
     } catch (e) {
       this.analyses.delete(uri);
