@@ -1,7 +1,8 @@
 /** The built CLI as a subprocess: exit codes, formats, input handling. */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cli, tempDir } from './helpers/cli';
+import { BIN, ROOT, cli, tempDir } from './helpers/cli';
 
 const BROKEN_BETWEEN = [
   'CREATE INDEX orders_customer_idx ON orders (customer_id);',
@@ -179,5 +180,17 @@ describe('--list-rules and --explain', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^# require-concurrent-index/);
     expect(cli(['--explain', 'nope']).code).toBe(2);
+  });
+});
+
+describe('a reader that stops early', () => {
+  test('`pgd-lint ... | head -1` ends quietly: no EPIPE stack trace', () => {
+    // Far more output than a pipe holds, so the writer is still writing when head exits.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) files[`m${i}.sql`] = 'CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);\n'.repeat(5);
+    const dir = tempDir(files);
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" "${dir}" | head -1`], { cwd: ROOT, encoding: 'utf8', timeout: 60000 });
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).toBe('');
   });
 });
