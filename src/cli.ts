@@ -9,8 +9,7 @@ import { UsageError, collectFiles, readStdin } from './input';
 import { FileResult, Finding, LintResult, lint } from './lint';
 import { InputFile, buildModel } from './model';
 import { neighboursOf } from './neighbours';
-import { planFixes } from './fix';
-import { fixedInputs, planDiff, writePlans } from './fixio';
+import { fixedInputs, planAllFixes, planDiff, writePlans } from './fixio';
 import { pgliteFactory, verify } from './verify';
 import { packageInfo, ruleDocs, ruleDocsUrl } from './report-meta';
 import { applyBaseline, fingerprints, makeBaseline, readBaseline, writeBaseline } from './baseline';
@@ -357,7 +356,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   const fixing = !!args.fix || !!args['fix-dry-run'];
   if (args.verify && !fixing) throw new UsageError('--verify goes with --fix or --fix-dry-run');
   if (fixing) {
-    const plans = planFixes(result, lintOptions, inputs.map((i) => i.path));
+    const { plans, after } = planAllFixes(inputs, lintOptions, result);
     for (const p of plans) {
       for (const s of p.skipped) io.stderr(`pgd-lint: ${p.path}${s.line ? `:${s.line}` : ''}: not rewritten (${s.ruleId}): ${s.reason}\n`);
     }
@@ -367,16 +366,19 @@ async function run(argv: string[], io: Io): Promise<number> {
       const modelOpts = { runner, includeDown: settings.includeDown };
       const factory = pgliteFactory();
       try {
-        const v = await verify(factory, buildModel(inputs, modelOpts).files, buildModel(fixed, modelOpts).files);
+        const v = await verify(factory, buildModel(inputs, modelOpts).files, buildModel(fixed, modelOpts).files, { target: settings.target });
+        const shown = (d: { object: string; original?: string; fixed?: string }): string =>
+          `  ${d.object}\n    original: ${d.original ?? '(absent)'}\n    fixed:    ${d.fixed ?? '(absent)'}\n`;
         if (v.error) {
           io.stderr(`pgd-lint: --verify (${v.database}): ${v.error}\n`);
           verifyFailed = true;
         } else if (v.differences.length > 0) {
           verifyFailed = true;
           io.stderr(`pgd-lint: --verify (${v.database}): the fixed migrations give a different schema:\n`);
-          for (const d of v.differences) io.stderr(`  ${d.object}\n    original: ${d.original ?? '(absent)'}\n    fixed:    ${d.fixed ?? '(absent)'}\n`);
+          for (const d of v.differences) io.stderr(shown(d));
         } else {
-          io.stderr(`pgd-lint: --verify (${v.database}): the original and the fixed migrations give the same schema\n`);
+          io.stderr(`pgd-lint: --verify (${v.database}): the original and the fixed migrations give the same schema${v.equivalences.length > 0 ? ', up to these deliberate, equivalent changes:' : ''}\n`);
+          for (const d of v.equivalences) io.stderr(`${shown(d)}    why:      ${d.reason}\n`);
         }
       } finally {
         await factory.dispose();
@@ -389,6 +391,8 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
     if (args.stdin) {
       // Standard input has no file to rewrite: the fixed text goes to standard output.
+      const extra = plans[0]?.newFiles.length ?? 0;
+      if (extra > 0) io.stderr(`pgd-lint: ${extra} step${extra === 1 ? '' : 's'} that need${extra === 1 ? 's' : ''} a migration of ${extra === 1 ? 'its' : 'their'} own cannot be written from --stdin: run --fix on the file\n`);
       io.stdout(plans[0]?.text ?? stdinInput!.text);
       return verifyFailed ? 1 : 0;
     }
@@ -399,8 +403,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     const written = writePlans(plans, io.cwd);
     for (const w of written) io.stderr(`pgd-lint: wrote ${w}\n`);
     // Report what is left, on the files as they are now.
-    const after = fixedInputs(inputs, plans);
-    result = lint(after, lintOptions);
+    result = after;
   }
 
   const wantsFingerprints = baseline !== undefined || args['write-baseline'] !== undefined || settings.format === 'sarif';

@@ -95,6 +95,7 @@ export function fixSettings(result: LintResult, opts: LintOptions): FixSettings 
 export function planFixes(result: LintResult, opts: LintOptions, allPaths: string[] = []): FilePlan[] {
   const settings = fixSettings(result, opts);
   const taken = new Set(allPaths.map((p) => p.replace(/\\/g, '/')));
+  placedPaths = new Set();
   const permits = new PermitTracker(result);
   const plans: FilePlan[] = [];
   for (const fr of result.files) {
@@ -189,6 +190,8 @@ interface Group {
 }
 
 const stepInfoCache = new Map<string, { lock: boolean; noBlock: boolean }>();
+/** New migrations planned in this run: taken versions, but not the next migration that bounds the free ones. */
+let placedPaths = new Set<string>();
 
 class FilePlanner {
   private readonly file: FileModel;
@@ -278,7 +281,10 @@ class FilePlanner {
 
     this.flushTxStarts();
     this.flushAfter();
-    plan.text = applyEdits(this.text, this.edits);
+    // Lines written into a file keep its line ends.
+    const crlf = (this.text.match(/\r\n/g) ?? []).length;
+    const eol = crlf > 0 && crlf >= (this.text.match(/\n/g) ?? []).length - crlf ? '\r\n' : '\n';
+    plan.text = applyEdits(this.text, eol === '\n' ? this.edits : this.edits.map((e) => ({ ...e, text: e.text.replace(/\r?\n/g, eol) })));
     plan.newFiles = this.placed;
     return plan;
   }
@@ -454,8 +460,15 @@ class FilePlanner {
     this.comments ??= parseFile(this.file.source, true).comments;
     const inner = keepsOriginal ? [] : this.comments.filter((c) => c.start >= stmt.start && c.end <= stmt.end).map((c) => c.text);
     if (parts.length === 0) {
-      const end = statementEndWithSemicolon(this.text, stmt.end);
-      return { start: stmt.start, end, text: inner.length > 0 ? `${inner.join('\n')}${end < this.text.length && this.text[end] !== '\n' ? '\n' : ''}` : '' };
+      let start = stmt.start;
+      let end = statementEndWithSemicolon(this.text, stmt.end);
+      const ownLine = lineStart(this.text, start) !== start || start === 0 || this.text[start - 1] === '\n';
+      if (inner.length === 0 && ownLine && (end === this.text.length || this.text[end] === '\n' || this.text.startsWith('\r\n', end))) {
+        // The statement had its lines to itself: they go with it.
+        start = lineStart(this.text, start);
+        end = this.text.startsWith('\r\n', end) ? end + 2 : Math.min(this.text.length, end + 1);
+      }
+      return { start, end, text: inner.length > 0 ? `${inner.join('\n')}${end < this.text.length && this.text[end] !== '\n' ? '\n' : ''}` : '' };
     }
     return { start: stmt.start, end: stmt.end, text: [...inner, parts.join(';\n')].join('\n') };
   }
@@ -533,7 +546,8 @@ class FilePlanner {
         const locals = setLocalsBefore(seg.at);
         const head = [tx.kind === 'explicit' ? 'COMMIT;\nBEGIN;' : 'COMMIT;', ...locals.map((s) => `${this.source(s)};`)];
         if (segmentPermit(seg.at, seg.stmts, locals)) head.push(`${PERMIT};`);
-        this.edits.push({ start: seg.at.start, end: seg.at.start, text: `${head.join('\n')}\n` });
+        const at = lineStart(this.text, seg.at.start);
+        this.edits.push({ start: at, end: at, text: `${sep(this.text, at)}${head.join('\n')}\n` });
       }
       return true;
     }
@@ -575,11 +589,15 @@ class FilePlanner {
       const k = this.placed.length + out.length + 1;
       const nf = placeNewFile(this.fr.path, runner, { sqls, noTx: g.noTx, raw: g.raw }, k, this.taken);
       if (!nf) {
-        for (const o of out) this.taken.delete(o.path);
+        for (const o of out) {
+          this.taken.delete(o.path);
+          placedPaths.delete(o.path);
+        }
         return `no free place for a new migration after ${path.posix.basename(this.fr.path.replace(/\\/g, '/'))} (${runner} orders migrations by version)`;
       }
       out.push(nf);
       this.taken.add(nf.path);
+      placedPaths.add(nf.path);
     }
     return out;
   }
@@ -756,7 +774,7 @@ function nextFreeVersion(version: string, dir: string, taken: Set<string>, folde
     if (!m) continue;
     const n = BigInt(m[1]);
     used.add(n);
-    if (n > v && (next === undefined || n < next)) next = n;
+    if (n > v && !placedPaths.has(p) && (next === undefined || n < next)) next = n;
   }
   let candidate = v + 1n;
   while (used.has(candidate)) candidate += 1n;

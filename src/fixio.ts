@@ -6,8 +6,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { createTwoFilesPatch } from 'diff';
-import type { FilePlan } from './fix';
+import { FilePlan, planFixes } from './fix';
 import { UsageError } from './input';
+import { LintOptions, LintResult, lint } from './lint';
 import type { InputFile } from './model';
 
 /** Writes a file so that it is either untouched or completely rewritten, never half-written. */
@@ -96,4 +97,49 @@ export function fixedInputs(inputs: InputFile[], plans: FilePlan[]): InputFile[]
     }
   }
   return out;
+}
+
+/**
+ * Plans the fixes of a run until nothing changes (at most `maxPasses` passes): a statement with two
+ * findings gets one rewrite per pass, and what one rewrite writes may be fixed by another rule in
+ * the next pass. Returns one plan per original file (its final text, and the new files placed
+ * after it) and the lint result of the fixed run.
+ */
+export function planAllFixes(inputs: InputFile[], opts: LintOptions, first?: LintResult, maxPasses = 5): { plans: FilePlan[]; after: LintResult } {
+  let current = inputs;
+  let result = first ?? lint(inputs, opts);
+  const fixed = new Map<string, string[]>();
+  let last: FilePlan[] = [];
+  for (let pass = 0; pass < maxPasses; pass++) {
+    last = planFixes(result, opts, current.map((i) => i.path));
+    const changes = last.some((p) => p.text !== p.original || p.newFiles.length > 0);
+    if (!changes) break;
+    for (const p of last) fixed.set(p.path, [...(fixed.get(p.path) ?? []), ...p.fixed]);
+    current = fixedInputs(current, last);
+    result = lint(current, opts);
+  }
+  // One plan per original file: its final text, and the new files that follow it.
+  const originals = new Map(inputs.map((i) => [i.path, i]));
+  const plans: FilePlan[] = [];
+  let owner: FilePlan | undefined;
+  for (const input of current) {
+    const orig = originals.get(input.path);
+    if (orig) {
+      owner = {
+        path: orig.path,
+        original: orig.text,
+        text: input.text,
+        newFiles: [],
+        fixed: fixed.get(orig.path) ?? [],
+        skipped: last.find((p) => p.path === orig.path)?.skipped ?? [],
+      };
+      plans.push(owner);
+      continue;
+    }
+    if (!owner) continue;
+    owner.newFiles.push({ path: input.path, text: input.text, conf: input.conf });
+    owner.fixed.push(...(fixed.get(input.path) ?? []));
+    owner.skipped.push(...(last.find((p) => p.path === input.path)?.skipped ?? []));
+  }
+  return { plans: plans.filter((p) => p.text !== p.original || p.newFiles.length > 0 || p.skipped.length > 0), after: result };
 }
