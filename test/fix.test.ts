@@ -157,10 +157,13 @@ interface Run {
 }
 
 /** Fixes a run given as files in runner order (to a fixed point, as the CLI does). */
-function fixRun(files: Record<string, string>, opts: { target?: string; runner?: string; ruleOptions?: Record<string, Record<string, unknown>> } = {}): Run {
+function fixRun(
+  files: Record<string, string>,
+  opts: { target?: string; runner?: string; ruleOptions?: Record<string, Record<string, unknown>>; severities?: LintOptions['severities'] } = {},
+): Run {
   const runner = RUNNERS[opts.runner ?? 'plain'];
   const inputs: InputFile[] = Object.entries(files).map(([p, text]) => ({ path: p, rel: p, text, report: true }));
-  const options: LintOptions = { target: parseTarget(opts.target ?? 'pgd5')!, runner, includeDown: false, severities: {}, ruleOptions: opts.ruleOptions ?? {} };
+  const options: LintOptions = { target: parseTarget(opts.target ?? 'pgd5')!, runner, includeDown: false, severities: opts.severities ?? {}, ruleOptions: opts.ruleOptions ?? {} };
   const { plans } = planAllFixes(inputs, options);
   const out: Record<string, string> = { ...files };
   const added: string[] = [];
@@ -428,6 +431,37 @@ describe('what --fix writes', () => {
     await prove(run);
     // Fixing again changes nothing: the new transactions already carry the permit.
     expect(fixRun(run.files, { target: 'bdr1' }).files).toEqual(run.files);
+  });
+});
+
+describe('the BDR 1 permit in new migration files', () => {
+  const files = {
+    'V1__packages.sql': 'SET LOCAL bdr.permit_ddl_locking = true;\nCREATE TABLE packages (id bigint PRIMARY KEY, name text);\n',
+    'V2__name.sql': "SET LOCAL bdr.permit_ddl_locking = true;\nALTER TABLE packages ADD CONSTRAINT packages_name_check CHECK (name <> '');\nCREATE INDEX packages_name_idx ON packages (name);\n",
+  };
+
+  test('a transaction of its own starts with SET LOCAL; outside a transaction, SET and RESET around the statement', async () => {
+    const run = fixRun(files, { target: 'bdr1', runner: 'flyway' });
+    expect(run.added).toEqual(['V2.1__name_pgd_lint_step1.sql', 'V2.2__name_pgd_lint_step2.sql']);
+    expect(run.files['V2.1__name_pgd_lint_step1.sql']).toBe(
+      '-- Written by pgd-lint --fix: step 1 of the rewrite of V2__name.sql, in a transaction of its own.\nSET LOCAL bdr.permit_ddl_locking = true;\nALTER TABLE packages VALIDATE CONSTRAINT packages_name_check;\n',
+    );
+    expect(run.files['V2.2__name_pgd_lint_step2.sql']).toBe(
+      '-- Written by pgd-lint --fix: step 2 of the rewrite of V2__name.sql, outside any transaction block.\nSET bdr.permit_ddl_locking = true;\nCREATE INDEX CONCURRENTLY packages_name_idx ON packages (name);\nRESET bdr.permit_ddl_locking;\n',
+    );
+    await prove(run);
+    expect(fixRun(run.files, { target: 'bdr1', runner: 'flyway' }).files).toEqual(run.files);
+  });
+
+  test('nothing is added when the cluster keeps the default (assumeDefault) or the rule is off', () => {
+    const runs = [
+      fixRun(files, { target: 'bdr1', runner: 'flyway', ruleOptions: { 'require-ddl-locking-permit': { assumeDefault: true } } }),
+      fixRun(files, { target: 'bdr1', runner: 'flyway', severities: { 'require-ddl-locking-permit': 'off' } }),
+    ];
+    for (const run of runs) {
+      expect(run.added).toHaveLength(2);
+      expect(run.added.map((p) => run.files[p]).filter((t) => t.includes('permit_ddl_locking'))).toEqual([]);
+    }
   });
 });
 
