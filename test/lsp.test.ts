@@ -212,6 +212,29 @@ describe('pgd-lint lsp', () => {
     expect(await unable.client.stop()).toBe(0);
   });
 
+  test('"every safe rewrite" writes what --fix writes, also when one statement needs two passes', async () => {
+    const files = {
+      'm/001.sql': 'CREATE TABLE customers (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, code text);\n',
+      'm/002.sql': 'ALTER TABLE orders ADD COLUMN customer_id bigint DEFAULT (random() * 10)::bigint REFERENCES customers (id);\n',
+    };
+    const root = tempDir(files);
+    const { client } = await start(root);
+    const { uri, since } = open(client, path.join(root, 'm', '002.sql'), files['m/002.sql']);
+    const d = await client.diagnostics(uri, since, 1);
+    expect(codes(d)).toEqual(['no-add-column-volatile-default', 'require-not-valid']);
+    const actions: any[] = await client.request('textDocument/codeAction', { textDocument: { uri }, range: d.diagnostics[0].range, context: { diagnostics: d.diagnostics } });
+    const all = actions.find((a) => a.kind === 'source.fixAll.pgd-lint');
+    const fixed = cli(['--stdin', '--stdin-filename', 'm/002.sql', '--fix'], { cwd: root, input: files['m/002.sql'] });
+    expect(fixed.stdout).toContain('NOT VALID');
+    expect(applyEdits(files['m/002.sql'], editsFor(all.edit, uri))).toBe(fixed.stdout);
+    // One finding's rewrite is that rewrite alone: the foreign key is left for its own action.
+    const one = actions.find((a) => a.title === 'Apply the safe rewrite (no-add-column-volatile-default)');
+    const once = applyEdits(files['m/002.sql'], editsFor(one.edit, uri));
+    expect(once).toContain('ALTER COLUMN customer_id SET DEFAULT');
+    expect(once).not.toContain('NOT VALID');
+    expect(await client.stop()).toBe(0);
+  });
+
   test('a statement that shares its line with another moves under its directive', async () => {
     const root = tempDir({ 'm/001.sql': CREATE });
     const { client } = await start(root, { workspace: {} });

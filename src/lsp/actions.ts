@@ -14,7 +14,8 @@ import {
   TextEdit,
   WorkspaceEdit,
 } from 'vscode-languageserver/node';
-import { planFixes } from '../fix';
+import { FilePlan, planFixes } from '../fix';
+import { planAllFixes } from '../fixio';
 import type { Finding } from '../lint';
 import { SYNTAX_ERROR, UNUSED_IGNORE } from '../registry';
 import { Analysis, findingRange, shownFindings } from './analysis';
@@ -99,17 +100,22 @@ function textEdit(a: Analysis, edits: TextEdit[], caps: EditCapabilities): Works
 }
 
 /**
- * The rewrite of the given findings as a WorkspaceEdit, or undefined when --fix would leave them
- * (syntax error, a statement already rewritten, no free migration name) or the client cannot
- * create the new migration files the rewrite needs.
+ * The rewrite of one finding (one pass of src/fix.ts on that finding alone), or of every finding of
+ * the file (`all`: what --fix writes, passes until nothing changes), as a WorkspaceEdit; undefined
+ * when --fix would leave them (syntax error, no free migration name) or the client cannot create
+ * the new migration files the rewrite needs.
  */
-export function rewriteEdit(a: Analysis, findings: Finding[], caps: EditCapabilities): WorkspaceEdit | undefined {
+export function rewriteEdit(a: Analysis, findings: Finding[], caps: EditCapabilities, all = false): WorkspaceEdit | undefined {
   const fixable = findings.filter((f) => f.fix);
   if (fixable.length === 0) return undefined;
-  const only = { ...a.result, files: [{ ...a.file, findings: fixable }] };
-  const plan = planFixes(only, a.settings.lintOptions, a.allPaths).find((p) => p.path === a.file.path);
+  let plan: FilePlan | undefined;
+  if (all) plan = planAllFixes(a.inputs, a.settings.lintOptions, a.result).plans.find((p) => p.path === a.file.path);
+  else {
+    const only = { ...a.result, files: [{ ...a.file, findings: fixable }] };
+    plan = planFixes(only, a.settings.lintOptions, a.allPaths).find((p) => p.path === a.file.path);
+    if (plan && fixable.every((f) => plan!.skipped.some((s) => s.ruleId === f.ruleId && s.line === f.line))) return undefined;
+  }
   if (!plan) return undefined;
-  if (fixable.every((f) => plan.skipped.some((s) => s.ruleId === f.ruleId && s.line === f.line))) return undefined;
   if (plan.text === plan.original && plan.newFiles.length === 0) return undefined;
   const own = replaceLines(a, plan.original, plan.text);
   if (plan.newFiles.length === 0) return textEdit(a, [own], caps);
@@ -160,7 +166,7 @@ export function codeActions(a: Analysis, range: Range, diagnostics: Diagnostic[]
     actions.push({ title: `Ignore ${f.ruleId} for this file`, kind: CodeActionKind.QuickFix, diagnostics: diags, edit: textEdit(a, [ignoreFileEdit(a, f)], caps) });
   }
   if (wanted(only, FIX_ALL_KIND) && (only !== undefined || shown.filter((f) => f.fix).length > 1)) {
-    const edit = rewriteEdit(a, shown, caps);
+    const edit = rewriteEdit(a, shown, caps, true);
     if (edit) actions.push({ title: 'Apply every safe rewrite of this file (pgd-lint)', kind: FIX_ALL_KIND, edit });
   }
   return actions;

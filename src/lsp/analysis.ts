@@ -20,6 +20,8 @@ export interface Analysis {
   result: LintResult;
   /** The document's own result. */
   file: FileResult;
+  /** The run's inputs: the neighbours and the document, in the runner's order. */
+  inputs: InputFile[];
   /** Every migration path of the run (names a rewrite must not take). */
   allPaths: string[];
   /** Neighbours that could not be read (left out of the replay). */
@@ -65,7 +67,7 @@ export function analyse(live: TextDocument, opts: AnalyseOptions): Analysis {
   }
   const result = lint(inputs, opts.settings.lintOptions);
   const file = result.files.find((f) => f.file.report) ?? { path: shown, file: result.model.files[0], findings: [] };
-  return { document, path: shown, settings: opts.settings, result, file, allPaths: inputs.map((i) => i.path), unreadable };
+  return { document, path: shown, settings: opts.settings, result, file, inputs, allPaths: inputs.map((i) => i.path), unreadable };
 }
 
 /** Findings shown as diagnostics: not suppressed by a directive. */
