@@ -128,16 +128,17 @@ export const rule: Rule = {
     const pending = s.pendingDrops.get(ctx.tx.id);
     const creates = ctx.tx.statements.some((st) => CREATING.has(st.type) || (st.type === 'SelectStmt' && !!st.f.intoClause));
     if (!creates && !pending) return;
-    const present = new Set(ctx.catalog.tables.values());
     if (creates) {
-      for (const t of present) {
-        if (t.origin.txId !== ctx.tx.id || t.kind !== 'table' || s.created.has(t)) continue;
+      // The tables of the catalog whose origin is this transaction (without a scan of every table).
+      for (const t of ctx.catalog.tablesCreatedIn(ctx.tx.id)) {
+        if (t.kind !== 'table' || s.created.has(t)) continue;
         s.created.add(t);
         const parent = s.pendingParent.get(t.origin.stmtId);
         if (parent !== undefined) s.parentOf.set(t, parent);
       }
     }
     if (pending) {
+      const present = new Set(ctx.catalog.tables.values());
       for (const t of pending) if (!present.has(t)) s.dropped.add(t);
       s.pendingDrops.delete(ctx.tx.id);
       // Dropping a partitioned table drops its partitions.

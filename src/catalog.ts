@@ -110,6 +110,10 @@ export class Catalog {
    */
   readonly externalChecks = new Map<string, Map<string, Constraint>>();
   private journal: Undo[] = [];
+  /** Tables put under a key, by the transaction id of their origin (see tablesCreatedIn). */
+  private readonly tablesByTx = new Map<number, Set<Table>>();
+  /** Called after every object put under a key (lint.ts finds new tables and temporary objects with it). */
+  onPut?: (map: Map<string, unknown>, k: string, v: unknown) => void;
 
   // ---- transactions -------------------------------------------------------------------------
 
@@ -135,6 +139,13 @@ export class Catalog {
     const old = map.get(k);
     map.set(k, v);
     this.record(() => (old === undefined ? map.delete(k) : map.set(k, old)));
+    if (map === (this.tables as Map<string, unknown>)) {
+      const t = v as unknown as Table;
+      let set = this.tablesByTx.get(t.origin.txId);
+      if (!set) this.tablesByTx.set(t.origin.txId, (set = new Set()));
+      set.add(t);
+    }
+    this.onPut?.(map as Map<string, unknown>, k, v);
   }
 
   private remove<T>(map: Map<string, T>, k: string): void {
@@ -155,6 +166,16 @@ export class Catalog {
 
   setSearchPath(path: string[]): void {
     this.set(this as Catalog, 'searchPath', path.length > 0 ? path : ['public']);
+  }
+
+  /**
+   * The tables created in transaction `txId` (their origin) that are in the catalog now, in the
+   * order they were created: what a scan of every table for that origin finds, without the scan.
+   */
+  tablesCreatedIn(txId: number): Table[] {
+    const out: Table[] = [];
+    for (const t of this.tablesByTx.get(txId) ?? []) if (this.tables.get(key(t.schema, t.name)) === t) out.push(t);
+    return out;
   }
 
   // ---- lookups ------------------------------------------------------------------------------

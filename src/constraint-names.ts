@@ -140,15 +140,21 @@ export function defaultConstraintName(
 
 /** A name-taken test over the catalog's constraints of the table's schema plus names picked so far. */
 export function constraintNameTaken(catalog: Catalog, table: Table | undefined, schema: string | undefined, picked: Set<string>): (n: string) => boolean {
-  const known = constraintNamesIn(catalog, table ? table.schema : schema);
-  if (table) for (const n of table.constraints.keys()) known.add(n);
-  return (n) => known.has(n) || picked.has(n);
+  // Built on the first question only: most statements never ask, and the catalog may be large.
+  let known: Set<string> | undefined;
+  return (n) => {
+    if (!known) {
+      known = constraintNamesIn(catalog, table ? table.schema : schema);
+      if (table) for (const c of table.constraints.keys()) known.add(c);
+    }
+    return known.has(n) || picked.has(n);
+  };
 }
 
 /** A name-taken test over the catalog's relations of the table's schema plus names picked so far. */
 export function relationNameTaken(catalog: Catalog, table: Table | undefined, schema: string | undefined, picked: Set<string>): (n: string) => boolean {
-  const known = relationNamesIn(catalog, table ? table.schema : schema);
-  return (n) => known.has(n) || picked.has(n);
+  let known: Set<string> | undefined;
+  return (n) => (known ??= relationNamesIn(catalog, table ? table.schema : schema)).has(n) || picked.has(n);
 }
 
 /** The node's fields when it is a Constraint, else undefined. */

@@ -115,6 +115,7 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
   const created = new Map<Table, Transaction>();
 
   const syntaxSeverity = effectiveSeverity(SYNTAX_ERROR.id, 'error', opts);
+  const tracker = new CatalogTracker(catalog);
 
   for (const file of model.files) {
     opts.progress?.(file.index, model.files.length);
@@ -122,9 +123,7 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
     session.ddlReplicationOff = false;
     session.ddlLockingOff = false;
     // Each file runs in a session of its own: the previous file's temporary objects are gone.
-    for (const m of [catalog.tables, catalog.indexes, catalog.sequences, catalog.types, catalog.functions] as Array<Map<string, unknown>>) {
-      for (const k of [...m.keys()]) if (k.startsWith('pg_temp.')) m.delete(k);
-    }
+    tracker.dropTemporary();
     for (const stmt of file.statements) {
       if (!stmt.executed) continue;
       const tx = stmt.tx;
@@ -172,7 +171,7 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
         }
         // A down section (goose Down, dbmate down, .down.sql, ...) is not part of the forward run:
         // it must not drop or change what the up migrations created.
-        if (!stmt.down) applyStatement(stmt, catalog, session, mark, created, tx);
+        if (!stmt.down) applyStatement(stmt, catalog, session, mark, created, tx, tracker);
       }
       if (tx.statements[tx.statements.length - 1] === stmt) {
         endTransaction(tx, stmt, catalog, session, mark, created);
@@ -269,7 +268,47 @@ function isInside(s: Stmt, outer: Stmt): boolean {
 
 type Mark = { start: number; savepoints: Map<string, number>; created: Set<Table>; local: Partial<Session> };
 
-function applyStatement(stmt: Stmt, catalog: Catalog, session: Session, mark: Mark, created: Map<Table, Transaction>, tx: Transaction): void {
+/**
+ * Follows what the catalog puts under a key: the tables a statement adds (without a scan of every
+ * table per statement) and the temporary objects (dropped when a file's session ends).
+ */
+class CatalogTracker {
+  private readonly put: Array<{ k: string; t: Table }> = [];
+  private readonly seen = new WeakSet<Table>();
+  private readonly tempKeys = new Map<Map<string, unknown>, Set<string>>();
+
+  constructor(private readonly catalog: Catalog) {
+    const tempMaps = new Set<Map<string, unknown>>([catalog.tables, catalog.indexes, catalog.sequences, catalog.types, catalog.functions]);
+    catalog.onPut = (map, k, v) => {
+      if (map === (catalog.tables as Map<string, unknown>)) this.put.push({ k, t: v as Table });
+      if (k.startsWith('pg_temp.') && tempMaps.has(map)) {
+        let keys = this.tempKeys.get(map);
+        if (!keys) this.tempKeys.set(map, (keys = new Set()));
+        keys.add(k);
+      }
+    };
+  }
+
+  /** Starts a statement. */
+  begin(): void {
+    this.put.length = 0;
+  }
+
+  /** The table objects the statement put in the catalog that were never in it before and still are. */
+  added(): Table[] {
+    const out: Table[] = [];
+    for (const { k, t } of this.put) if (!this.seen.has(t) && this.catalog.tables.get(k) === t && !out.includes(t)) out.push(t);
+    for (const { t } of this.put) this.seen.add(t);
+    return out;
+  }
+
+  /** Deletes every pg_temp object (the session ended). */
+  dropTemporary(): void {
+    for (const [m, keys] of this.tempKeys) for (const k of keys) m.delete(k);
+  }
+}
+
+function applyStatement(stmt: Stmt, catalog: Catalog, session: Session, mark: Mark, created: Map<Table, Transaction>, tx: Transaction, tracker: CatalogTracker): void {
   const f = stmt.f;
   if (stmt.type === 'TransactionStmt') {
     if (f.kind === 'TRANS_STMT_SAVEPOINT') mark.savepoints.set(f.savepoint_name, catalog.mark());
@@ -280,14 +319,12 @@ function applyStatement(stmt: Stmt, catalog: Catalog, session: Session, mark: Ma
     return;
   }
   if (stmt.type === 'VariableSetStmt') applySetting(f, session, mark);
-  const before = new Set(catalog.tables.values());
   const origin: Origin = { fileIndex: stmt.file.index, txId: tx.id, stmtId: stmt.id };
+  tracker.begin();
   catalog.apply(stmt.node!, origin, { sequenceUsing: stmt.legacy.sequenceUsing });
-  for (const t of catalog.tables.values()) {
-    if (!before.has(t)) {
-      created.set(t, tx);
-      mark.created.add(t);
-    }
+  for (const t of tracker.added()) {
+    created.set(t, tx);
+    mark.created.add(t);
   }
 }
 
