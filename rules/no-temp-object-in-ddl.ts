@@ -10,7 +10,7 @@ import type { RunModel, Stmt } from '../src/model';
 import type { Rule, StatementContext } from '../src/rule';
 import { clone, deparse } from '../src/sqlgen';
 import { commandTag } from '../src/stmt-tag';
-import { TempLookup, TempRef, plpgsqlQueries, tempReferences, tempRelation, tempRelationByName } from '../src/temp-objects';
+import { TempLookup, TempRef, plpgsqlQueriesOfNode, tempReferences, tempRelation, tempRelationByName } from '../src/temp-objects';
 import { productName } from '../src/targets';
 
 /** Views PostgreSQL made temporary because their query reads a temporary object, per run. */
@@ -114,7 +114,7 @@ interface Shape {
   /** PostgreSQL's own refusal, when it refuses the statement too. */
   pgNote?: string;
   /** The same statement creating a temporary object instead (its node), when that is valid. */
-  temporary?: AstValue;
+  temporary?: () => AstValue;
   /** A function's body: its statements, checked at creation (sql) or only when called (plpgsql). */
   body?: { language: string; roots: AstValue[]; refs: Set<TempRef> };
 }
@@ -127,7 +127,8 @@ function shapeOf(ctx: StatementContext, look: TempLookup): Shape | undefined {
   const base = { skip: new Set<object>(), localNames: new Set<string>() };
   const rvName = (rv: AstValue): QualifiedName => ({ schema: rv?.schemaname || undefined, name: rv?.relname ?? '' });
   const rvTemp = (rv: AstValue): boolean => rv?.relpersistence === 't' || isTempSchema(rv?.schemaname);
-  const withPersistence = (edit: (n: AstValue) => void): AstValue => {
+  // Made on demand: only a finding's suggestion needs it, and a copy of every statement is costly.
+  const withPersistence = (edit: (n: AstValue) => void): (() => AstValue) => () => {
     const n = clone(node);
     edit(n);
     return n;
@@ -206,7 +207,7 @@ function shapeOf(ctx: StatementContext, look: TempLookup): Shape | undefined {
         selfTemp: rvTemp(rel),
         unlogged: rel?.relpersistence === 'u',
         verb: 'reads',
-        temporary: { CreateTableAsStmt: { query, into, objtype: 'OBJECT_TABLE' } },
+        temporary: () => ({ CreateTableAsStmt: { query, into, objtype: 'OBJECT_TABLE' } }),
       };
     }
     case 'CreateSeqStmt':
@@ -252,7 +253,7 @@ function shapeOf(ctx: StatementContext, look: TempLookup): Shape | undefined {
         const d = fields(o);
         if (d.defname === 'language') language = String(fields(d.arg).sval ?? language).toLowerCase();
       }
-      const plpgsql = language === 'plpgsql' ? plpgsqlQueries(safeDeparse(node) ?? '') : [];
+      const plpgsql = language === 'plpgsql' ? plpgsqlQueriesOfNode(node) : [];
       if (plpgsql.length > 0) {
         bodyRoots.push(...plpgsql);
       } else {
@@ -462,7 +463,7 @@ function suggestion(ctx: StatementContext, refs: TempRef[], shape: Shape): strin
   if (permanent.length > 0) lines.push(...permanent);
   else lines.push(`-- create ${refs.map((r) => shown({ name: r.q.name })).join(', ')} without TEMP / TEMPORARY / ON COMMIT DROP and outside schema pg_temp`);
   if (shape.temporary) {
-    const sql = safeDeparse(shape.temporary);
+    const sql = safeDeparse(shape.temporary());
     if (sql) {
       const note = ctx.stmt.type === 'CreateFunctionStmt' ? ' (call it as pg_temp.' + (shape.target?.name ?? '') + '(...))' : '';
       lines.push(`-- or make it temporary too: it is then not replicated and lasts only for this session${note}:`, `${sql};`);

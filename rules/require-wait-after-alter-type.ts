@@ -18,7 +18,7 @@ import { shown } from '../src/describe';
 import type { RunModel, Stmt, Transaction } from '../src/model';
 import type { Report, Rule, StatementContext } from '../src/rule';
 import { commandTag } from '../src/stmt-tag';
-import { plpgsqlQueries } from '../src/temp-objects';
+import { plpgsqlQueriesOfNode } from '../src/temp-objects';
 import { productName } from '../src/targets';
 
 const WAIT = 'SELECT bdr.wait_slot_confirm_lsn(NULL, NULL)';
@@ -78,7 +78,7 @@ export const rule: Rule = {
     }
     const open = state.pending.filter((p) => !p.reported && p.stmt !== stmt);
     if (open.length === 0 || IGNORED.has(stmt.type)) return;
-    const used = open.filter((p) => uses(ctx, p));
+    const used = usedBy(ctx, open);
     if (used.length === 0) return;
     for (const p of used) p.reported = true;
     const top = topOf(stmt);
@@ -186,45 +186,41 @@ function attributeVerb(subtype: string): string {
   }
 }
 
-/** Whether a statement uses the altered type: its new value, a cast to it, a column or argument of it. */
-function uses(ctx: StatementContext, p: Pending): boolean {
+/**
+ * The pending ALTER TYPEs a statement uses: a new value, a cast to the type, a column or argument
+ * of it. One walk of the statement collects the string constants and type names for all of them.
+ */
+function usedBy(ctx: StatementContext, open: Pending[]): Pending[] {
   const { stmt } = ctx;
   // Another ALTER of the same type is not a use.
-  if (stmt.type === 'AlterTableStmt' && stmt.f.objtype === 'OBJECT_TYPE' && sameType(ctx, p, { schema: stmt.f.relation?.schemaname || undefined, name: stmt.f.relation?.relname })) return false;
+  const altered = stmt.type === 'AlterTableStmt' && stmt.f.objtype === 'OBJECT_TYPE' ? { schema: stmt.f.relation?.schemaname || undefined, name: stmt.f.relation?.relname } : undefined;
+  const candidates = altered ? open.filter((p) => !sameType(ctx, p, altered)) : open;
+  if (candidates.length === 0) return [];
   const roots: AstValue[] = [stmt.node];
   if (stmt.type === 'CreateFunctionStmt') {
     for (const child of stmt.file.statements) if (child.parent === stmt && child.via === 'function' && child.node) roots.push(child.node);
     const lang = (stmt.f.options ?? []).map(fields).find((d: AstValue) => d.defname === 'language');
     if (lang && String(fields(lang.arg).sval ?? '').toLowerCase() === 'plpgsql') {
-      try {
-        roots.push(...plpgsqlQueries(deparseKeepingLines(stmt.node)));
-      } catch {
-        /* body not readable */
-      }
+      roots.push(...plpgsqlQueriesOfNode(stmt.node));
     }
   }
-  let hit = false;
+  const values = new Set<unknown>();
+  const typeNames: QualifiedName[] = [];
   const visit = (v: AstValue): void => {
-    if (hit || !v || typeof v !== 'object') return;
+    if (!v || typeof v !== 'object') return;
     if (Array.isArray(v)) {
       for (const x of v) visit(x);
       return;
     }
-    if (p.value !== undefined && v.A_Const?.sval && v.A_Const.sval.sval === p.value) {
-      hit = true;
-      return;
-    }
-    if (Array.isArray(v.names) && 'typemod' in v && sameType(ctx, p, listName(v.names))) {
-      hit = true;
-      return;
-    }
+    if (v.A_Const?.sval) values.add(v.A_Const.sval.sval);
+    if (Array.isArray(v.names) && 'typemod' in v) typeNames.push(listName(v.names));
     for (const k of Object.keys(v)) {
       const x = v[k];
       if (x && typeof x === 'object') visit(x);
     }
   };
   roots.forEach(visit);
-  return hit;
+  return candidates.filter((p) => (p.value !== undefined && values.has(p.value)) || typeNames.some((q) => sameType(ctx, p, q)));
 }
 
 function sameType(ctx: StatementContext, p: Pending, q: QualifiedName): boolean {
@@ -234,12 +230,6 @@ function sameType(ctx: StatementContext, p: Pending, q: QualifiedName): boolean 
   if (known && p.schema) return known.schema === p.schema;
   if (q.schema && p.type.schema) return q.schema === p.type.schema;
   return true;
-}
-
-function deparseKeepingLines(node: AstValue): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { deparseSync } = require('pgsql-deparser') as { deparseSync: (n: AstValue, o?: { pretty?: boolean }) => string };
-  return deparseSync(node, { pretty: false });
 }
 
 function text(s: Stmt): string {

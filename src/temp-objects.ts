@@ -267,6 +267,29 @@ export function plpgsqlQueries(createFunctionSql: string): AstValue[] {
   return out;
 }
 
+const bodyQueries = new WeakMap<object, AstValue[]>();
+
+/**
+ * plpgsqlQueries of a CREATE FUNCTION / PROCEDURE node, deparsed (an empty list when it cannot be
+ * deparsed). Several rules ask for the same function: the answer is kept per node. Read-only.
+ */
+export function plpgsqlQueriesOfNode(node: AstValue): AstValue[] {
+  let out = bodyQueries.get(node);
+  if (!out) {
+    let sql: string | undefined;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { deparseSync } = require('pgsql-deparser') as { deparseSync: (n: AstValue, o?: { pretty?: boolean }) => string };
+      sql = deparseSync(node, { pretty: false });
+    } catch {
+      sql = undefined;
+    }
+    out = sql === undefined ? [] : plpgsqlQueries(sql);
+    bodyQueries.set(node, out);
+  }
+  return out;
+}
+
 function afterAssignment(text: string): string | undefined {
   let tokens: pg.ScanToken[];
   try {
