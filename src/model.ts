@@ -174,10 +174,14 @@ function buildFile(input: InputFile, index: number, opts: ModelOptions, transact
   const nonTx = nodes.filter((s) => s.node && cannotRunInTransaction(s.node)).length;
   const flywayNonTx = nodes.some((s) => s.node && flywayNonTransactional(s.node));
   const fileDown = opts.runner.isDownFile(input.rel);
+  let comments: Array<{ start: number; text: string }> | undefined;
   file.sections = opts.runner.sections(
     {
       text: input.text,
-      comments: parsed.comments.map((c) => ({ start: c.start, text: c.text })),
+      // Read on first use only (most runners never look at comments).
+      get comments() {
+        return (comments ??= parsed.comments.map((c) => ({ start: c.start, text: c.text })));
+      },
       conf: input.conf,
       hasNonTransactional: nonTx > 0,
       allNonTransactional: nonTx > 0 && nonTx === nodes.length,
@@ -215,7 +219,8 @@ function buildFile(input: InputFile, index: number, opts: ModelOptions, transact
     tx.endSection();
   }
 
-  for (const c of parsed.comments) {
+  // A directive's comment holds "pgd-lint-": without it in the file, the comments are not needed.
+  for (const c of input.text.includes('pgd-lint-') ? parsed.comments : []) {
     const d = parseDirective(c, source);
     if (!d) continue;
     if (!d.file) d.stmt = coveredStatement(file.statements, c, source);

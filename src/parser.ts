@@ -193,7 +193,6 @@ export function parseFile(source: SourceText, wantComments: boolean): ParsedFile
     if (skipped.length > 0) text = buf.toString('utf8');
   }
 
-  const comments: Comment[] = [];
   let statements: ParsedStatement[];
   const whole = text.trim() === '' ? { stmts: [] } : parseSql(text);
   let tokens: ScanOutcome | null = null;
@@ -209,17 +208,28 @@ export function parseFile(source: SourceText, wantComments: boolean): ParsedFile
     tokens = scan(text);
     statements = splitAndParse(source, text, tokens);
   }
-  if (wantComments) {
-    tokens ??= scan(text);
-    for (const t of tokens.tokens) {
-      if (isComment(t)) {
-        const start = source.indexOfByte(t.start);
-        const end = source.indexOfByte(t.end);
-        comments.push({ start, end, text: source.text.slice(start, end) });
+  // Comments are found on first use: scanning a file costs about as much as parsing it, and most
+  // runs read no comment (no directive, a runner without annotation comments).
+  let comments: Comment[] | undefined;
+  return {
+    statements,
+    get comments(): Comment[] {
+      if (comments) return comments;
+      comments = [];
+      if (wantComments) {
+        tokens ??= scan(text);
+        for (const t of tokens.tokens) {
+          if (isComment(t)) {
+            const start = source.indexOfByte(t.start);
+            const end = source.indexOfByte(t.end);
+            comments.push({ start, end, text: source.text.slice(start, end) });
+          }
+        }
       }
-    }
-  }
-  return { statements, comments, skipped };
+      return comments;
+    },
+    skipped,
+  };
 }
 
 function fromWholeParse(source: SourceText, text: string, stmts: pg.RawStmt[]): ParsedStatement[] {
