@@ -41,20 +41,45 @@ export interface SettingState {
  */
 export function settingBefore(stmt: Stmt, name: string): SettingState {
   const want = name.toLowerCase();
+  let byName = timelines.get(stmt.file.statements);
+  if (!byName) {
+    byName = new Map();
+    timelines.set(stmt.file.statements, byName);
+  }
+  let timeline = byName.get(want);
+  if (!timeline) {
+    timeline = settingTimeline(sessionStatements(stmt), want).before;
+    byName.set(want, timeline);
+  }
+  // A statement that is not one of the session's own (SQL run by bdr.run_on_all_nodes, a function
+  // body) sees the session as the whole file leaves it.
+  return timeline.get(stmt.id) ?? settingTimeline(sessionStatements(stmt), want, stmt).after;
+}
+
+/** Per file (its statement list) and setting name: the value before each session statement. */
+const timelines = new WeakMap<Stmt[], Map<string, Map<number, SettingState>>>();
+
+/**
+ * One pass over the session's statements: the setting's value before each of them, and after the
+ * last one as `next` would see it. Linear, so that asking for every statement of a long file
+ * costs no more than one walk of it.
+ */
+function settingTimeline(statements: Stmt[], want: string, next?: Stmt): { before: Map<number, SettingState>; after: SettingState } {
+  const before = new Map<number, SettingState>();
   let session: SettingState = { value: undefined };
   let local: { state: SettingState; tx: Stmt['tx'] } | undefined;
   let pendingTx: { tx: Stmt['tx']; before: SettingState } | undefined;
-  const endTx = (next: Stmt | undefined): void => {
-    if (local && (!next || next.tx !== local.tx)) local = undefined;
-    if (pendingTx && (!next || next.tx !== pendingTx.tx)) {
+  const endTx = (s: Stmt | undefined): void => {
+    if (local && (!s || s.tx !== local.tx)) local = undefined;
+    if (pendingTx && (!s || s.tx !== pendingTx.tx)) {
       const last = pendingTx.tx.statements[pendingTx.tx.statements.length - 1];
       if (last && last.type === 'TransactionStmt' && fields(last.node).kind === 'TRANS_STMT_ROLLBACK') session = pendingTx.before;
       pendingTx = undefined;
     }
   };
-  for (const s of sessionStatements(stmt)) {
-    if (s === stmt || s.id === stmt.id) break;
+  for (const s of statements) {
     endTx(s);
+    before.set(s.id, local ? local.state : session);
     for (const c of settingChanges(s)) {
       if (c.name !== want && !c.all) continue;
       const state: SettingState = { value: c.all ? undefined : c.value, at: s };
@@ -68,8 +93,8 @@ export function settingBefore(stmt: Stmt, name: string): SettingState {
       }
     }
   }
-  endTx(stmt);
-  return local ? local.state : session;
+  endTx(next);
+  return { before, after: local ? local.state : session };
 }
 
 /** The first keywords of a statement as written (the grammar rewrites some, e.g. CREATE LANGUAGE). */
