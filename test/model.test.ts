@@ -219,7 +219,12 @@ describe('catalog and rules', () => {
     expect(findings.filter((f) => !f.suppressed).map((f) => [f.ruleId, f.line])).toEqual([['require-concurrent-index', 14]]);
     const suppressed = findings.filter((f) => f.suppressed);
     expect(suppressed.map((f) => f.line)).toEqual([10]);
-    expect(10 - 1).toBe(9); // line 10 of the file is the 9th line of the statement that starts on line 2
+    // The directive covers the whole 12-line DO statement (lines 2 to 13): line 10 is its 9th line.
+    const file = r.files[0].file;
+    const outer = file.statements.find((s) => !s.parent && s.type === 'DoStmt')!;
+    const first = file.source.position(outer.start).line;
+    expect([first, file.source.position(outer.end).line]).toEqual([2, 13]);
+    expect(suppressed[0].line - first + 1).toBe(9);
   });
 
   test('CREATE INDEX inside run_on_all_nodes and inside a DO block are reported at their true line and column', () => {
