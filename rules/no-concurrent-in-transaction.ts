@@ -57,7 +57,9 @@ function whichBlock(stmt: Stmt, tx: Transaction, runner: string): string {
           : runner === 'golang-migrate' || runner === 'prisma'
             ? `${tool} sends the whole migration file as one query`
             : 'the section is sent as one query';
-      return `inside an implicit transaction block: ${how}, and PostgreSQL runs the ${n} statements of a multi-statement query as one transaction block`;
+      if (n > 1) return `inside an implicit transaction block: ${how}, and PostgreSQL runs the ${n} statements of a multi-statement query as one transaction block`;
+      // Alone after a COMMIT of the same query: PostgreSQL opens a new implicit block for what follows the COMMIT.
+      return `inside an implicit transaction block: ${how}, and PostgreSQL runs a statement that follows a COMMIT in a multi-statement query in a new implicit transaction block`;
     }
     default:
       return whereRuns(stmt);

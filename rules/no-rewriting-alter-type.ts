@@ -13,7 +13,8 @@ import type { Catalog, Column, Table } from '../src/catalog';
 import { Step, backfillSteps, fixSteps, helperName, notNullViaCheck, primaryKeyColumns, stepsText, tableRef } from '../src/column-rewrite';
 import { shown } from '../src/describe';
 import { describeLock } from '../src/pgd';
-import type { Rule, Severity } from '../src/rule';
+import type { RunModel } from '../src/model';
+import type { Rule, Severity, StatementContext } from '../src/rule';
 import { clone, deparse } from '../src/sqlgen';
 import { Target, atLeast, productName } from '../src/targets';
 import { builtins, isBinaryCoercible, typeKey } from '../src/volatility';
@@ -33,6 +34,110 @@ type Verdict =
 /** A narrowing that a CHECK constraint can replace (spec §5.3a). */
 type Narrowing = { type: 'length'; max: number; from: 'varchar' | 'text' | 'varchar-unbounded' } | { type: 'numeric'; precision: number; scale: number };
 
+/**
+ * Columns the migrations added to (or retyped on) tables they did not create: the catalog tracks no
+ * columns of such tables, but the type these migrations gave a column is known all the same.
+ * By run, then table key, then column name.
+ */
+interface ExternalColumn {
+  spec: TypeSpec;
+  notNull: boolean;
+}
+const externalColumns = new WeakMap<RunModel, Map<string, Map<string, ExternalColumn>>>();
+/** How to undo each change, by transaction id (a ROLLBACK replays them backwards). */
+const externalUndo = new WeakMap<RunModel, Map<number, Array<() => void>>>();
+
+function externalOf(ctx: { model: RunModel }): Map<string, Map<string, ExternalColumn>> {
+  let m = externalColumns.get(ctx.model);
+  if (!m) {
+    m = new Map();
+    externalColumns.set(ctx.model, m);
+  }
+  return m;
+}
+
+/** Changes one table's column entry, remembering how to undo it if the transaction rolls back. */
+function setExternal(ctx: StatementContext, k: string, column: string, value: ExternalColumn | undefined): void {
+  const all = externalOf(ctx);
+  let cols = all.get(k);
+  if (!cols) {
+    cols = new Map();
+    all.set(k, cols);
+  }
+  const had = cols.has(column);
+  const prev = cols.get(column);
+  const table = cols;
+  let undo = externalUndo.get(ctx.model);
+  if (!undo) {
+    undo = new Map();
+    externalUndo.set(ctx.model, undo);
+  }
+  const list = undo.get(ctx.stmt.tx.id) ?? [];
+  list.push(() => {
+    if (had && prev) table.set(column, prev);
+    else table.delete(column);
+  });
+  undo.set(ctx.stmt.tx.id, list);
+  if (value === undefined) cols.delete(column);
+  else cols.set(column, value);
+}
+
+/** The column as these migrations last declared it on a table they did not create. */
+function externalColumn(ctx: StatementContext, q: QualifiedName, column: string): Column | undefined {
+  const c = externalOf(ctx).get(ctx.catalog.tableKey(q))?.get(column);
+  if (!c) return undefined;
+  return { name: column, type: c.spec.base, typmods: c.spec.mods, isArray: c.spec.isArray, notNull: c.notNull, identity: false, generated: false };
+}
+
+/** Records what a statement does to the columns of tables the migrations did not create. */
+function trackExternal(ctx: StatementContext): void {
+  const { stmt } = ctx;
+  if (!stmt.executed) return;
+  const all = externalOf(ctx);
+  if (stmt.type === 'AlterTableStmt' && (!stmt.f.objtype || stmt.f.objtype === 'OBJECT_TABLE')) {
+    const q = rangeVarName(stmt.f.relation);
+    if (ctx.table(q)) return;
+    const k = ctx.catalog.tableKey(q);
+    for (const cmdNode of stmt.f.cmds ?? []) {
+      const cmd = fields(cmdNode);
+      if (cmd.subtype === 'AT_AddColumn') {
+        // ADD COLUMN IF NOT EXISTS may leave an existing column of another type in place.
+        if (cmd.missing_ok) continue;
+        const def = fields(cmd.def);
+        const notNull = (def.constraints ?? []).some((c: AstValue) => ['CONSTR_NOTNULL', 'CONSTR_PRIMARY'].includes(fields(c).contype));
+        setExternal(ctx, k, def.colname, { spec: specOf(def.typeName), notNull });
+      } else if (cmd.subtype === 'AT_AlterColumnType') {
+        const prev = all.get(k)?.get(cmd.name);
+        setExternal(ctx, k, cmd.name, prev ? { spec: specOf(fields(cmd.def).typeName), notNull: prev.notNull } : undefined);
+      } else if (cmd.subtype === 'AT_DropColumn') {
+        setExternal(ctx, k, cmd.name, undefined);
+      }
+    }
+  } else if (stmt.type === 'RenameStmt' && (stmt.f.renameType === 'OBJECT_COLUMN' || stmt.f.renameType === 'OBJECT_TABLE')) {
+    const q = rangeVarName(stmt.f.relation);
+    if (ctx.table(q)) return;
+    const k = ctx.catalog.tableKey(q);
+    const cols = all.get(k);
+    if (!cols) return;
+    if (stmt.f.renameType === 'OBJECT_TABLE') {
+      for (const name of [...cols.keys()]) setExternal(ctx, k, name, undefined);
+    } else {
+      const moved = cols.get(stmt.f.subname);
+      setExternal(ctx, k, stmt.f.subname, undefined);
+      setExternal(ctx, k, stmt.f.newname, moved);
+    }
+  } else if (stmt.type === 'DropStmt' && stmt.f.removeType === 'OBJECT_TABLE') {
+    for (const o of stmt.f.objects ?? []) {
+      const parts = (fields(o).items ?? []).map((x: AstValue) => x?.String?.sval).filter(Boolean) as string[];
+      if (parts.length === 0) continue;
+      const q: QualifiedName = parts.length > 1 ? { schema: parts[parts.length - 2], name: parts[parts.length - 1] } : { name: parts[0] };
+      if (ctx.table(q)) continue;
+      const k = ctx.catalog.tableKey(q);
+      for (const name of [...(all.get(k)?.keys() ?? [])]) setExternal(ctx, k, name, undefined);
+    }
+  }
+}
+
 export const rule: Rule = {
   meta: {
     id: 'no-rewriting-alter-type',
@@ -45,72 +150,106 @@ export const rule: Rule = {
     },
   },
   statement(ctx) {
-    const { stmt, target, facts } = ctx;
-    if (stmt.type !== 'AlterTableStmt') return;
-    if (stmt.f.objtype && stmt.f.objtype !== 'OBJECT_TABLE') return;
-    const rel = stmt.f.relation;
-    const q = rangeVarName(rel);
-    const table = ctx.table(q);
-    if (ctx.isNewTable(table)) return; // created earlier in this file: still empty
-    if (rel?.relpersistence === 't' || (q.schema ?? '').startsWith('pg_temp') || table?.persistence === 'temp') return;
-    if (table?.persistence === 'unlogged' && target.family !== 'pgd6') return; // not replicated
-    const cmds: AstValue[] = stmt.f.cmds ?? [];
-    const bdr1 = target.family === 'bdr1';
-    const product = productName(target);
-
-    for (const cmdNode of cmds) {
-      const cmd = fields(cmdNode);
-      if (cmd.subtype !== 'AT_AlterColumnType') continue;
-      const def = fields(cmd.def);
-      const column: string = cmd.name;
-      const newType = specOf(def.typeName);
-      const using = def.raw_default;
-      const old = table?.columns.get(column);
-      const verdict = decide(old, newType, using, ctx.catalog, table === undefined);
-      if (verdict.kind === 'safe' && !bdr1) continue;
-
-      const newSql = typeSql(def.typeName);
-      const subject = `ALTER COLUMN "${column}" TYPE ${newSql} on existing table ${shown(q)}`;
-      let message: string;
-      let severity: Severity | undefined;
-      if (bdr1) {
-        const what = verdict.kind === 'rewrite' ? ` (it would also rewrite the table: ${verdict.why})` : '';
-        message =
-          `${subject}: BDR 1 rejects every ALTER COLUMN TYPE on a permanent table, binary-coercible or not${what} (spec §7.4): ` +
-          `ERROR: ALTER TABLE ... ALTER COLUMN TYPE may only affect UNLOGGED or TEMPORARY tables when BDR is active; ${q.name} is a regular table`;
-      } else if (verdict.kind === 'unknown') {
-        severity = 'warning';
-        message =
-          `${subject} could not be proven safe: ${verdict.why}. If the change is not binary-coercible it rewrites the table, ` +
-          (target.family === 'pgd6'
-            ? `which ${product} allows but runs under an ACCESS EXCLUSIVE lock on every node`
-            : `and ${product} rejects it: ${rewriteError(target)}`);
-      } else if (verdict.kind === 'rewrite' && !facts.replicated && facts.localReason) {
-        if (!using) severity = 'warning';
-        message =
-          `${subject} rewrites the table (${verdict.why}); it is not replicated here (${facts.localReason}): ` +
-          `each node rewrites its copy under an ACCESS EXCLUSIVE lock, and while the nodes' types differ a value the new type cannot hold halts replication (spec §5.3c)`;
-      } else if (verdict.kind === 'rewrite' && target.family === 'pgd6') {
-        message =
-          `${subject} rewrites the table (${verdict.why}): ${product} allows it (spec §1.3), but every node rewrites the whole table ` +
-          `under an ACCESS EXCLUSIVE lock while holding ${describeLock(facts.lock === 'none' ? 'ddl' : facts.lock, target)}`;
-      } else if (verdict.kind === 'rewrite') {
-        message = `${subject} rewrites the table (${verdict.why}): ${product} rejects it on a replicated table (spec §3, §8): ${rewriteError(target)}`;
-      } else {
-        continue;
-      }
-
-      const plan = suggestion(target, q, table, column, old, def, verdict, ctx.options.batchSize as number);
-      ctx.report({
-        message,
-        severity,
-        suggestion: plan.text,
-        span: { start: stmt.start, end: stmt.end },
-        fix: plan.fix && cmds.length === 1 && !stmt.via ? { steps: fixSteps(plan.fix) } : undefined,
-      });
+    try {
+      check(ctx);
+    } finally {
+      trackExternal(ctx);
     }
   },
+  transaction(ctx) {
+    // A rolled-back transaction's column changes never happened.
+    const undo = externalUndo.get(ctx.model);
+    const list = undo?.get(ctx.tx.id);
+    if (!undo || !list) return;
+    undo.delete(ctx.tx.id);
+    const last = ctx.tx.statements[ctx.tx.statements.length - 1];
+    if (last?.type !== 'TransactionStmt' || (last.f.kind !== 'TRANS_STMT_ROLLBACK' && last.f.kind !== 'TRANS_STMT_ROLLBACK_PREPARED')) return;
+    for (let i = list.length - 1; i >= 0; i--) list[i]();
+  },
 };
+
+function check(ctx: StatementContext): void {
+  const { stmt, target, facts } = ctx;
+  if (stmt.type !== 'AlterTableStmt') return;
+  if (stmt.f.objtype && stmt.f.objtype !== 'OBJECT_TABLE') return;
+  const rel = stmt.f.relation;
+  const q = rangeVarName(rel);
+  const table = ctx.table(q);
+  const bdr1 = target.family === 'bdr1';
+  // Created earlier in this file: still empty, so a rewrite costs nothing. BDR 1's command filter
+  // rejects every ALTER COLUMN TYPE on a permanent table all the same, empty or not (spec §7.4).
+  const isNew = ctx.isNewTable(table);
+  if (isNew && !bdr1) return;
+  if (rel?.relpersistence === 't' || (q.schema ?? '').startsWith('pg_temp') || table?.persistence === 'temp') return;
+  if (table?.persistence === 'unlogged' && target.family !== 'pgd6') return; // not replicated
+  const cmds: AstValue[] = stmt.f.cmds ?? [];
+  const product = productName(target);
+
+  for (const cmdNode of cmds) {
+    const cmd = fields(cmdNode);
+    if (cmd.subtype !== 'AT_AlterColumnType') continue;
+    const def = fields(cmd.def);
+    const column: string = cmd.name;
+    const newType = specOf(def.typeName);
+    const using = def.raw_default;
+    const old = table ? table.columns.get(column) : externalColumn(ctx, q, column);
+    const verdict = decide(old, newType, using, ctx.catalog, table === undefined);
+    if (verdict.kind === 'safe' && !bdr1) continue;
+
+    const newSql = typeSql(def.typeName);
+    if (isNew) {
+      ctx.report({
+        message:
+          `ALTER COLUMN "${column}" TYPE ${newSql} on table ${shown(q)}, created earlier in this file: BDR 1 rejects every ALTER COLUMN TYPE on a ` +
+          `permanent table, even an empty one (spec §7.4): ERROR: ALTER TABLE ... ALTER COLUMN TYPE may only affect UNLOGGED or TEMPORARY tables ` +
+          `when BDR is active; ${q.name} is a regular table`,
+        suggestion:
+          `-- Give the column its final type where the table is created (BDR 1 cannot change it afterwards):\n` +
+          `-- CREATE TABLE ${tableRef(q).sql} (..., ${quoteIdent(column)} ${newSql}, ...);`,
+        span: { start: stmt.start, end: stmt.end },
+      });
+      continue;
+    }
+    const subject = `ALTER COLUMN "${column}" TYPE ${newSql} on existing table ${shown(q)}`;
+    let message: string;
+    let severity: Severity | undefined;
+    if (bdr1) {
+      const what = verdict.kind === 'rewrite' ? ` (it would also rewrite the table: ${verdict.why})` : '';
+      message =
+        `${subject}: BDR 1 rejects every ALTER COLUMN TYPE on a permanent table, binary-coercible or not${what} (spec §7.4): ` +
+        `ERROR: ALTER TABLE ... ALTER COLUMN TYPE may only affect UNLOGGED or TEMPORARY tables when BDR is active; ${q.name} is a regular table`;
+    } else if (verdict.kind === 'unknown') {
+      severity = 'warning';
+      message =
+        `${subject} could not be proven safe: ${verdict.why}. If the change is not binary-coercible it rewrites the table, ` +
+        (target.family === 'pgd6'
+          ? `which ${product} allows but runs under an ACCESS EXCLUSIVE lock on every node`
+          : `and ${product} rejects it: ${rewriteError(target)}`);
+    } else if (verdict.kind === 'rewrite' && !facts.replicated && facts.localReason) {
+      if (!using) severity = 'warning';
+      message =
+        `${subject} rewrites the table (${verdict.why}); it is not replicated here (${facts.localReason}): ` +
+        `each node rewrites its copy under an ACCESS EXCLUSIVE lock, and while the nodes' types differ a value the new type cannot hold halts replication (spec §5.3c)`;
+    } else if (verdict.kind === 'rewrite' && target.family === 'pgd6') {
+      message =
+        `${subject} rewrites the table (${verdict.why}): ${product} allows it (spec §1.3), but every node rewrites the whole table ` +
+        `under an ACCESS EXCLUSIVE lock while holding ${describeLock(facts.lock === 'none' ? 'ddl' : facts.lock, target)}`;
+    } else if (verdict.kind === 'rewrite') {
+      message = `${subject} rewrites the table (${verdict.why}): ${product} rejects it on a replicated table (spec §3, §8): ${rewriteError(target)}`;
+    } else {
+      continue;
+    }
+
+    const plan = suggestion(target, q, table, column, old, def, verdict, ctx.options.batchSize as number);
+    ctx.report({
+      message,
+      severity,
+      suggestion: plan.text,
+      span: { start: stmt.start, end: stmt.end },
+      fix: plan.fix && cmds.length === 1 && !stmt.via ? { steps: fixSteps(plan.fix) } : undefined,
+    });
+  }
+}
 
 function rewriteError(target: Target): string {
   const node = target.family === 'pgd5' || target.family === 'pgd6' ? 'PGD' : 'BDR';
@@ -215,6 +354,11 @@ function sameType(from: TypeSpec, to: TypeSpec, pair: string): Verdict {
   if (sameMods(from.mods, to.mods)) return { kind: 'safe' };
   if (!to.mods) return { kind: 'safe' }; // dropping the modifier: no length coercion at all
   const base = from.base;
+  if (base === 'interval') return intervalChange(from.mods, to.mods, pair);
+  if (['timestamp', 'timestamptz', 'time', 'timetz'].includes(base) && to.mods[0] >= 6) {
+    // TemporalSimplify(): the maximum precision (6) keeps every stored value, whatever the old modifier.
+    return { kind: 'safe' };
+  }
   if (!from.mods) {
     const narrowing: Narrowing | undefined = base === 'varchar' ? { type: 'length', max: to.mods[0], from: 'varchar-unbounded' } : undefined;
     return { kind: 'rewrite', why: `${pair}: the new type modifier is checked on every row`, narrowing };
@@ -247,11 +391,30 @@ function sameType(from: TypeSpec, to: TypeSpec, pair: string): Verdict {
     case 'bpchar':
     case 'bit':
       return { kind: 'rewrite', why: `${pair}: a ${base === 'bpchar' ? 'char(n)' : 'bit(n)'} length change pads or checks every value` };
-    case 'interval':
-      return { kind: 'unknown', why: `${pair}: interval field and precision changes are not analysed` };
     default:
       return { kind: 'unknown', why: `${pair}: the modifier change of type ${base} is not analysed` };
   }
+}
+
+/**
+ * interval_support(): the modifier is [range bitmap] or [range bitmap, precision] (INTERVAL_FULL_RANGE
+ * 0x7FFF, INTERVAL_FULL_PRECISION 0xFFFF when absent). Only the temporally smallest field matters, and
+ * the precision only when the old range reaches SECOND.
+ */
+function intervalChange(fromMods: number[] | undefined, toMods: number[], pair: string): Verdict {
+  const FULL_RANGE = 0x7fff;
+  const FULL_PRECISION = 0xffff;
+  const SECOND = 12;
+  const fls = (x: number): number => (x <= 0 ? 0 : Math.floor(Math.log2(x)) + 1);
+  const oldRange = fromMods?.[0] ?? FULL_RANGE;
+  const oldPrecis = fromMods && fromMods.length > 1 ? fromMods[1] : FULL_PRECISION;
+  const newRange = toMods[0];
+  const newPrecis = toMods.length > 1 ? toMods[1] : FULL_PRECISION;
+  if (!Number.isInteger(oldRange) || !Number.isInteger(newRange)) return { kind: 'unknown', why: `${pair}: the interval modifier is not understood` };
+  const newFls = fls(newRange);
+  const oldFls = fls(oldRange);
+  if ((newFls >= SECOND || newFls >= oldFls) && (oldFls < SECOND || newPrecis >= 6 || newPrecis >= oldPrecis)) return { kind: 'safe' };
+  return { kind: 'rewrite', why: `${pair} drops interval fields or fractional-second precision, so every value is truncated` };
 }
 
 /** Suggestion (and, for narrowings, the fix) per spec §5.3. */

@@ -4,10 +4,10 @@
  * + VALIDATE take only the DDL lock), §7.1 (BDR 1: DDL lock only, but still a full scan), §9.7.
  *
  * PostgreSQL 12+ skips the scan of SET NOT NULL when a validated CHECK constraint proves the column
- * has no NULLs (NotNullImpliedByRelConstraints → predicate_implied_by): `col IS NOT NULL`, alone or
- * ANDed with other conditions, or a strict built-in operator on the column (`col > 0`).
+ * has no NULLs (NotNullImpliedByRelConstraints → predicate_implied_by, weak): `col IS NOT NULL`, alone
+ * or ANDed with other conditions. A strict comparison (`col > 0`) is no proof: a CHECK lets NULL pass.
  */
-import { AstValue, fields, listName, nodeType, quoteIdent, rangeVarName } from '../src/ast';
+import { AstValue, fields, nodeType, quoteIdent, rangeVarName } from '../src/ast';
 import type { Constraint } from '../src/catalog';
 import { Step, fixSteps, helperName, notNullViaCheck, stepsText, tableRef } from '../src/column-rewrite';
 import { shown } from '../src/describe';
@@ -141,16 +141,19 @@ export function hasValidatedNotNullCheck(constraints: Iterable<Constraint>, colu
 }
 
 function isColumn(node: AstValue, column: string): boolean {
-  const t = nodeType(node);
-  if (t === 'TypeCast' || t === 'CollateClause') return isColumn(fields(node).arg, column);
-  if (t !== 'ColumnRef') return false;
+  if (nodeType(node) !== 'ColumnRef') return false;
   const parts = (fields(node).fields ?? []).map((f: AstValue) => f?.String?.sval);
   return parts.length > 0 && parts[parts.length - 1] === column;
 }
 
-const STRICT_EXPR_KINDS = new Set(['AEXPR_OP', 'AEXPR_OP_ANY', 'AEXPR_OP_ALL', 'AEXPR_IN', 'AEXPR_LIKE', 'AEXPR_ILIKE', 'AEXPR_SIMILAR']);
-
-/** predicate_implied_by(col IS NOT NULL, expr), for the shapes CHECK constraints take. */
+/**
+ * predicate_implied_by(col IS NOT NULL, expr, weak = true), for the shapes CHECK constraints take.
+ * PostgreSQL compares CHECK constraints with *weak* implication (ConstraintImpliedByRelConstraint):
+ * a CHECK passes when its expression is NULL, so a strict comparison (`col > 0`, `col IN (...)`,
+ * `col BETWEEN ...`) proves nothing, and SET NOT NULL still scans. Only `col IS NOT NULL` (also
+ * written `NOT (col IS NULL)`, which eval_const_expressions turns into it), alone, ANDed with other
+ * conditions, or in every arm of an OR, is a proof.
+ */
 function impliesNotNull(expr: AstValue, column: string): boolean {
   const t = nodeType(expr);
   const f = fields(expr);
@@ -165,16 +168,6 @@ function impliesNotNull(expr: AstValue, column: string): boolean {
         return nodeType(inner) === 'NullTest' && fields(inner).nulltesttype === 'IS_NULL' && isColumn(fields(inner).arg, column);
       }
       return false;
-    case 'A_Expr': {
-      if (!STRICT_EXPR_KINDS.has(f.kind)) {
-        // BETWEEN is a pair of strict comparisons.
-        if (String(f.kind).includes('BETWEEN')) return isColumn(f.lexpr, column);
-        return false;
-      }
-      const op = listName(f.name);
-      if (op.schema && op.schema !== 'pg_catalog') return false; // a user operator need not be strict
-      return isColumn(f.lexpr, column) || (f.kind === 'AEXPR_OP' && isColumn(f.rexpr, column));
-    }
     default:
       return false;
   }

@@ -12,6 +12,7 @@ import type { Stmt, Transaction } from '../src/model';
 import type { Report, Rule } from '../src/rule';
 import { SessionSettings, parseBool } from '../src/session-settings';
 import { commandTag } from '../src/stmt-tag';
+import { concurrentLabel } from '../src/concurrent-statements';
 
 const SETTING = 'bdr.permit_ddl_locking';
 const PERMIT = 'SET LOCAL bdr.permit_ddl_locking = true';
@@ -106,6 +107,15 @@ function suggestion(stmt: Stmt): string {
   const top = topOf(stmt);
   switch (stmt.tx.kind) {
     case 'single':
+      if (concurrentLabel(top.node)) {
+        // CONCURRENTLY cannot run in a transaction block: permit the lock for the session around it instead.
+        return [
+          `-- ${concurrentLabel(top.node)} cannot run inside a transaction block, so SET LOCAL cannot permit it: permit DDL locking for the session around it:`,
+          'SET bdr.permit_ddl_locking = true;',
+          text(top),
+          'RESET bdr.permit_ddl_locking;',
+        ].join('\n');
+      }
       // SET LOCAL outside a transaction block does nothing (WARNING: SET LOCAL can only be used in transaction blocks).
       return [
         '-- Run it in a transaction block that permits DDL locking first (SET LOCAL outside a transaction block has no effect):',
