@@ -59,6 +59,8 @@ export const rule: Rule = {
     (stmt.f.cmds ?? []).forEach((cmdNode: AstValue, index: number) => {
       const cmd = fields(cmdNode);
       if (cmd.subtype !== 'AT_AddColumn') return;
+      // ADD COLUMN IF NOT EXISTS of a column the table already has: PostgreSQL skips it (NOTICE).
+      if (cmd.missing_ok && table?.columns.has(fields(cmd.def).colname)) return;
       const f = examine(fields(cmd.def), index);
       if (!f) return;
       if (f.kind === 'default' && !bdr1) {
@@ -84,6 +86,11 @@ export const rule: Rule = {
       consequence = rewrites
         ? `${product} allows it (spec §1.3), but PostgreSQL rewrites the whole table to fill the column, under an ACCESS EXCLUSIVE lock, while holding ${describeLock(facts.lock === 'none' ? 'ddl' : facts.lock, target)}`
         : `${product} allows it (spec §1.3), but a stable default is evaluated once on each node when it applies the statement: existing rows get each node's own value`;
+    } else if (flagged.every((f) => f.kind === 'default' && f.analysis && f.analysis.causes.length > 0 && f.analysis.causes.every((c) => c.kind === 'clock-literal'))) {
+      consequence =
+        `${product}'s check may not catch it (PostgreSQL turns the literal into a constant when it parses the statement), but the DDL is replicated ` +
+        `as its text and run again on every node (spec §1): existing rows get a different value on each node, the "different data on different nodes" ` +
+        `that ${product} forbids non-immutable defaults for (spec §3)`;
     } else {
       consequence =
         `${product} rejects it on a replicated table because it "results in different data on different nodes" (spec §3); ` +
@@ -295,6 +302,12 @@ function buildPlan(
       `-- Simplest: keep one statement${constant.utc ? ' (the literal now carries a UTC offset: a timestamptz literal without one is read in each node\'s TimeZone)' : ''}:`,
       `${constant.sql};`,
       '-- Or, if the value really must be computed:',
+    );
+  }
+  if (flagged.some((f) => f.analysis?.causes.some((c) => c.kind === 'clock-literal'))) {
+    notes.push(
+      "-- Note: a DEFAULT of 'now' / 'today' (a string literal) is frozen when the statement is parsed; if new rows should get the time of their insert,",
+      '-- write now() / CURRENT_TIMESTAMP / CURRENT_DATE instead. Either way, fill the existing rows once, from one node:',
     );
   }
   notes.push('-- Instead of filling every existing row in one ALTER TABLE: add the column empty, give it the default for new rows, then backfill in batches.');

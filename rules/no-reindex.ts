@@ -5,8 +5,8 @@
  * §1.3 (PGD 6), §2.2 (REINDEX row), §5.5 (REINDEX CONCURRENTLY; per node, inferred), §7.2 (BDR 1
  * command filter skips REINDEX: local only).
  */
-import { AstValue, formatName, quoteIdent, rangeVarName } from '../src/ast';
-import { KIND_WORD, objectShown, reindexSql } from '../src/concurrent-statements';
+import { AstValue, fields, formatName, quoteIdent, quoteLiteral, rangeVarName, strVal } from '../src/ast';
+import { KIND_WORD, objectShown } from '../src/concurrent-statements';
 import type { Index, Table } from '../src/catalog';
 import type { Stmt } from '../src/model';
 import { describeLock, hasOption } from '../src/pgd';
@@ -46,6 +46,30 @@ function replicationSource(target: Target): string {
     default:
       return 'REINDEX is replicated on PGD 6 (spec §1.3)';
   }
+}
+
+/**
+ * REINDEX in the spelling PostgreSQL 12+ accepts: `REINDEX [ (VERBOSE) ] INDEX CONCURRENTLY name`,
+ * with the statement's other options (VERBOSE, TABLESPACE) written `name value`, as PostgreSQL's
+ * grammar wants them (the deparser writes `tablespace = 'x'`, a syntax error).
+ */
+function reindexSql(f: AstValue, concurrently: boolean): string {
+  const opts: string[] = [];
+  for (const p of f.params ?? []) {
+    const d = fields(p);
+    if (d.defname === 'concurrently') continue;
+    const name = String(d.defname).toUpperCase();
+    if (d.arg === undefined || d.arg === null) {
+      opts.push(name);
+      continue;
+    }
+    const a = fields(d.arg);
+    const num = a?.ival ?? a?.fval;
+    const v = d.arg.Boolean ? String(!!a.boolval) : num !== undefined && typeof num !== 'object' ? String(num) : (strVal(d.arg) ?? '');
+    opts.push(`${name} ${/^(true|false|on|off|[0-9.]+)$/i.test(v) ? v : quoteLiteral(v)}`);
+  }
+  const name = f.relation ? formatName(rangeVarName(f.relation)) : f.name ? quoteIdent(String(f.name)) : '';
+  return `REINDEX${opts.length > 0 ? ` (${opts.join(', ')})` : ''} ${KIND_WORD[f.kind] ?? 'INDEX'}${concurrently ? ' CONCURRENTLY' : ''}${name ? ` ${name}` : ''}`;
 }
 
 /** The table a REINDEX INDEX / TABLE works on, when the migrations created it. */
@@ -156,6 +180,19 @@ export const rule: Rule = {
     const replicated = reindexReplicated(target);
     const product = productName(target);
     const what = ['REINDEX', KIND_WORD[f.kind], objectShown(f)].filter((x) => x).join(' ');
+
+    if (concurrent && f.kind === 'REINDEX_OBJECT_SYSTEM') {
+      // PostgreSQL: ERROR: cannot reindex system catalogs concurrently (on every version and target).
+      ctx.report({
+        message: `${what} CONCURRENTLY fails: PostgreSQL cannot rebuild system catalog indexes concurrently (ERROR: cannot reindex system catalogs concurrently)`,
+        suggestion: [
+          `-- REINDEX SYSTEM has no concurrent form: leave it out of the migration and run REINDEX SYSTEM in a maintenance window${replicated ? '' : ', on every node (it is not replicated)'},`,
+          `-- outside any transaction block. To rebuild the other indexes without blocking writes: REINDEX DATABASE CONCURRENTLY (it skips system catalogs).`,
+        ].join('\n'),
+        span: { start: stmt.start, end: stmt.end },
+      });
+      return;
+    }
 
     if (concurrent) {
       if (replicated || remote || forced) return;

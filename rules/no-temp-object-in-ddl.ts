@@ -63,7 +63,7 @@ export const rule: Rule = {
     if (shape.selfTemp || !replicated(ctx, shape)) return;
 
     const tag = commandTag(stmt.node);
-    const target = shape.target ? ` ${shown(shape.target)}` : '';
+    const target = shape.label ? ` ${shape.label}` : shape.target ? ` ${shown(shape.target)}` : '';
     const list = refs.map((r) => describeRef(r, stmt)).join(', ');
     const product = productName(ctx.target);
     const consequence =
@@ -105,6 +105,8 @@ interface Shape {
   extra?: TempRef[];
   /** The object the statement creates or changes. */
   target?: QualifiedName;
+  /** How messages name it, when not by `target` alone (`"pol" ON "orders"` for a policy). */
+  label?: string;
   /** The statement's own object is temporary: it is not replicated, the dependency is fine. */
   selfTemp: boolean;
   /** The statement's own object is unlogged (not replicated before PGD 6). */
@@ -126,7 +128,9 @@ function shapeOf(ctx: StatementContext, look: TempLookup): Shape | undefined {
   const node = stmt.node!;
   const base = { skip: new Set<object>(), localNames: new Set<string>() };
   const rvName = (rv: AstValue): QualifiedName => ({ schema: rv?.schemaname || undefined, name: rv?.relname ?? '' });
-  const rvTemp = (rv: AstValue): boolean => rv?.relpersistence === 't' || isTempSchema(rv?.schemaname);
+  // An unqualified name is created in the first schema of search_path: pg_temp there makes it temporary.
+  const createdInTemp = (schema: string | undefined): boolean => isTempSchema(schema) || (!schema && ctx.catalog.creationSchema({ name: '' }) === 'pg_temp');
+  const rvTemp = (rv: AstValue): boolean => rv?.relpersistence === 't' || createdInTemp(rv?.schemaname || undefined);
   // Made on demand: only a finding's suggestion needs it, and a copy of every statement is costly.
   const withPersistence = (edit: (n: AstValue) => void): (() => AstValue) => () => {
     const n = clone(node);
@@ -274,7 +278,7 @@ function shapeOf(ctx: StatementContext, look: TempLookup): Shape | undefined {
         roots,
         body: { language, roots: bodyRoots, refs: new Set() },
         target: q,
-        selfTemp: isTempSchema(q.schema),
+        selfTemp: createdInTemp(q.schema),
         unlogged: false,
         verb: 'uses',
         temporary: withPersistence((n) => {
@@ -287,7 +291,7 @@ function shapeOf(ctx: StatementContext, look: TempLookup): Shape | undefined {
         ...base,
         roots: [f.coldeflist],
         target: rvName(f.typevar),
-        selfTemp: isTempSchema(f.typevar?.schemaname),
+        selfTemp: createdInTemp(f.typevar?.schemaname || undefined),
         unlogged: false,
         verb: 'has a column of',
         temporary: withPersistence((n) => {
@@ -302,7 +306,7 @@ function shapeOf(ctx: StatementContext, look: TempLookup): Shape | undefined {
         ...base,
         roots: stmt.type === 'CreateDomainStmt' ? [f.typeName, f.constraints] : [f.params],
         target: q,
-        selfTemp: isTempSchema(q.schema),
+        selfTemp: createdInTemp(q.schema),
         unlogged: false,
         verb: 'is defined over',
         temporary: withPersistence((n) => {
@@ -339,13 +343,46 @@ function shapeOf(ctx: StatementContext, look: TempLookup): Shape | undefined {
       const rel = stmt.type === 'RuleStmt' ? f.relation : f.table;
       const roots = stmt.type === 'RuleStmt' ? [f.whereClause, f.actions] : [f.qual, f.with_check];
       const t = ctx.table(rvName(rel));
+      const own = stmt.type === 'RuleStmt' ? f.rulename : f.policy_name;
       return {
         ...base,
         roots,
         target: rvName(rel),
+        label: own ? `${shown({ name: own })} ON ${shown(rvName(rel))}` : undefined,
         selfTemp: !!tempRelation(look, rel),
         unlogged: !!t && t.persistence === 'unlogged',
         verb: 'reads',
+      };
+    }
+    case 'CreateTrigStmt': {
+      // A trigger on a permanent table that calls a pg_temp function, or whose WHEN clause uses a temporary object.
+      const rel = f.relation;
+      const t = ctx.table(rvName(rel));
+      const fn = names(f.funcname);
+      const extra: TempRef[] = fn.length > 1 && isTempSchema(fn[0]) ? [{ kind: 'function', q: { schema: 'pg_temp', name: fn[fn.length - 1] } }] : [];
+      return {
+        ...base,
+        roots: [f.whenClause],
+        extra,
+        target: rvName(rel),
+        label: f.trigname ? `${shown({ name: f.trigname })} ON ${shown(rvName(rel))}` : undefined,
+        selfTemp: !!tempRelation(look, rel),
+        unlogged: !!t && t.persistence === 'unlogged',
+        verb: 'uses',
+      };
+    }
+    case 'IndexStmt': {
+      // An index on a permanent table whose expressions or predicate use a pg_temp function.
+      const rel = f.relation;
+      const t = ctx.table(rvName(rel));
+      return {
+        ...base,
+        roots: [f.indexParams, f.indexIncludingParams, f.whereClause],
+        target: rvName(rel),
+        label: f.idxname ? `${shown({ name: f.idxname })} ON ${shown(rvName(rel))}` : `ON ${shown(rvName(rel))}`,
+        selfTemp: !!tempRelation(look, rel),
+        unlogged: !!t && t.persistence === 'unlogged',
+        verb: 'uses',
       };
     }
     default:

@@ -30,9 +30,15 @@ export const rule: Rule = {
     const q = rangeVarName(stmt.f.relation);
     const table = ctx.table(q);
     if (ctx.isNewTable(table)) return; // created earlier in this file: still empty
-    if (stmt.f.relation?.relpersistence === 't' || (table && table.persistence === 'temp')) return;
+    if (stmt.f.relation?.relpersistence === 't' || (q.schema ?? '').startsWith('pg_temp') || (table && table.persistence === 'temp')) return;
     if (table && table.persistence === 'unlogged' && target.family !== 'pgd6') return; // not replicated
     if (stmt.via === 'function') return;
+    // CREATE INDEX ... ON ONLY <partitioned table>: the parent has no rows of its own, so the index is
+    // created (invalid) without reading a row; it is the first step of building a partitioned index
+    // without blocking writes (the per-partition indexes are then built CONCURRENTLY and attached).
+    // PostgreSQL has no CONCURRENTLY for a partitioned table. ONLY on a table the migrations did not
+    // create is taken as a partitioned one: on a plain table ONLY only matters with INHERITS children.
+    if (stmt.f.relation && !stmt.f.relation.inh && (!table || table.partitioned)) return;
 
     const index = stmt.f.idxname ? `"${stmt.f.idxname}" ` : '';
     const onTable = `existing table ${shown(q)}`;
@@ -42,7 +48,7 @@ export const rule: Rule = {
     } else {
       consequence = 'blocks writes to the table on every node where it runs, for the whole build';
     }
-    const message = `CREATE INDEX ${index}on ${onTable} without CONCURRENTLY ${consequence}`;
+    const message = `CREATE ${stmt.f.unique ? 'UNIQUE ' : ''}INDEX ${index}on ${onTable} without CONCURRENTLY ${consequence}`;
 
     const concurrent = clone(stmt.node!);
     concurrent.IndexStmt.concurrent = true;

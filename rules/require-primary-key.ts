@@ -9,7 +9,7 @@
  * file), the parent of a partition, or LIKE ... INCLUDING INDEXES / ALL. The rule decides at the
  * end of the run, on the tables the run created and did not drop.
  */
-import { AstValue, QualifiedName, fields, names, nodeType, quoteIdent, rangeVarName } from '../src/ast';
+import { AstValue, QualifiedName, fields, names, nodeType, quoteIdent, rangeVarName, walk } from '../src/ast';
 import type { Table } from '../src/catalog';
 import { shown } from '../src/describe';
 import type { RunModel, Stmt } from '../src/model';
@@ -246,6 +246,41 @@ function partitionColumns(stmt: Stmt): string[] | 'expression' {
   return out;
 }
 
+const EXPRESSION_KEY_NOTE =
+  '-- PostgreSQL rejects a primary key on a table partitioned by an expression ("PRIMARY KEY constraints cannot be used when partition keys include expressions").';
+
+/**
+ * The partition spec with each expression replaced by the one column it reads (`date_trunc('month', at)`
+ * -> `at`), for an example of partitioning by plain columns; undefined when an expression reads no or
+ * several columns.
+ */
+function plainPartspec(partspec: AstValue): { spec: AstValue; columns: string[] } | undefined {
+  const spec = clone({ PartitionSpec: partspec }).PartitionSpec;
+  const columns: string[] = [];
+  for (const p of spec.partParams ?? []) {
+    const pe = fields(p);
+    if (pe.name) {
+      columns.push(pe.name);
+      continue;
+    }
+    const refs = new Set<string>();
+    walk(pe.expr, (type, v) => {
+      if (type === 'ColumnRef') {
+        const parts = names(v.fields);
+        if (parts.length > 0) refs.add(parts[parts.length - 1]);
+      }
+    });
+    if (refs.size !== 1) return undefined;
+    const [col] = refs;
+    pe.name = col;
+    delete pe.expr;
+    delete pe.opclass;
+    delete pe.collation;
+    columns.push(col);
+  }
+  return { spec, columns: [...new Set(columns)] };
+}
+
 /** A surrogate key column for the target (spec §6: distributed sequences by default on PGD 4.1+). */
 function surrogateColumn(target: Target, inlineKey: boolean): { def: AstValue; note: string[] } {
   const pk = inlineKey ? [{ Constraint: { contype: 'CONSTR_PRIMARY' } }] : [];
@@ -308,7 +343,16 @@ function partitionSuggestion(t: Table, parent: Table, parentStmt: Stmt | undefin
   const cols = keyCandidate(parent) ?? keyCandidate(t);
   const base = cols ?? ['id'];
   const part = parentStmt?.type === 'CreateStmt' && parentStmt.f.partspec ? partitionColumns(parentStmt) : [];
-  const key = [...base, ...(part === 'expression' ? [] : part.filter((c) => !base.includes(c)))];
+  if (part === 'expression') {
+    const plain = plainPartspec(parentStmt!.f.partspec);
+    const example = plain ? ` (e.g. PARTITION BY ${partitionBy(plain.spec)}) with a primary key that includes ${plain.columns.map(quoteIdent).join(', ')}` : ' with a primary key that includes them';
+    return [
+      `-- The key belongs on the partitioned parent ${shown(pq)}, and every partition gets it; but ${shown(pq)} is partitioned by an expression:`,
+      EXPRESSION_KEY_NOTE,
+      `-- Create it partitioned by plain column(s) instead${example}, while it is still empty.`,
+    ].join('\n');
+  }
+  const key = [...base, ...part.filter((c) => !base.includes(c))];
   const lines = [
     `-- Give the partitioned parent ${shown(pq)} a primary key (it must include the partition key columns); every partition gets it.`,
     '-- Best in the migration that creates the parent, while it is still empty:',
@@ -324,7 +368,21 @@ function createSuggestion(target: Target, stmt: Stmt, t: Table, tableSql: string
   const elts: AstValue[] = create.CreateStmt.tableElts ?? [];
   const cols = keyCandidate(t);
   const partitioned = !!stmt.f.partspec;
-  const part = partitioned ? partitionColumns(stmt) : [];
+  let part = partitioned ? partitionColumns(stmt) : [];
+  const lines: string[] = [];
+  const byExpression = part === 'expression';
+  if (part === 'expression') {
+    // No key is possible with this partition key: the example partitions by the columns the expressions read.
+    const plain = plainPartspec(stmt.f.partspec);
+    lines.push(EXPRESSION_KEY_NOTE);
+    if (!plain) {
+      lines.push('-- Partition the table by plain column(s) instead, and make them part of the primary key.');
+      return lines.join('\n');
+    }
+    create.CreateStmt.partspec = plain.spec;
+    part = plain.columns;
+    lines.push('-- Partition it by plain column(s) instead, and make them part of the key (partition bounds are then given as values of those columns):');
+  }
   let note: string[] = [];
   if (!cols) {
     // Partitioned: the key goes in a table constraint that includes the partition columns.
@@ -333,17 +391,24 @@ function createSuggestion(target: Target, stmt: Stmt, t: Table, tableSql: string
     elts.unshift(surrogate.def);
   }
   const base = cols ?? ['id'];
-  const key = part === 'expression' ? base : [...base, ...part.filter((c) => !base.includes(c))];
+  const key = [...base, ...part.filter((c) => !base.includes(c))];
   if (cols || partitioned) elts.push({ Constraint: { contype: 'CONSTR_PRIMARY', keys: key.map(str) } });
   create.CreateStmt.tableElts = elts;
-  const lines = ['-- Create the table with a primary key:', `${deparse(create)};`, ...note];
-  if (part === 'expression') lines.push('-- (the partition key is an expression: a primary key must include the partition key columns, so choose the key accordingly)');
+  lines.push('-- Create the table with a primary key:', `${deparse(create)};`, ...note);
+  if (byExpression) return lines.join('\n');
   lines.push(
     '-- or add it in this same migration file, right after the CREATE TABLE, while the table is still empty:',
     `ALTER TABLE ${tableSql} ADD PRIMARY KEY (${key.map(quoteIdent).join(', ')});`,
   );
   if (!cols) lines.push('-- (with the id column above, or the column(s) that identify a row)');
   return lines.join('\n');
+}
+
+/** `RANGE (a, b)` of a partition spec, as SQL. */
+function partitionBy(spec: AstValue): string {
+  const sql = deparse({ CreateStmt: { relation: { relname: 'x', inh: true, relpersistence: 'p' }, partspec: spec, oncommit: 'ONCOMMIT_NOOP' } });
+  const at = sql.indexOf('PARTITION BY ');
+  return at === -1 ? sql : sql.slice(at + 'PARTITION BY '.length).replace(/;$/, '');
 }
 
 /** CREATE TABLE AS / SELECT INTO: the columns come from the query. */

@@ -184,8 +184,18 @@ export class Catalog {
   creationSchema(q: QualifiedName, persistence: Persistence = 'permanent'): string {
     if (q.schema) return q.schema === 'pg_temp' || q.schema.startsWith('pg_temp_') ? 'pg_temp' : q.schema;
     if (persistence === 'temp') return 'pg_temp';
-    const first = this.searchPath.find((s) => s !== '$user' && s !== 'pg_catalog' && s !== 'pg_temp');
+    // PostgreSQL creates in the first schema of search_path; pg_temp listed first makes the object
+    // temporary (`SET search_path = pg_temp, public; CREATE TABLE t ...` creates a temporary table).
+    const first = this.searchPath.find((s) => s !== '$user' && s !== 'pg_catalog');
+    if (first === 'pg_temp' || first?.startsWith('pg_temp_')) return 'pg_temp';
     return first ?? 'public';
+  }
+
+  /** The persistence of a relation created under `q`: a permanent one created in pg_temp is temporary. */
+  private persistenceIn(q: QualifiedName, relpersistence: string | undefined): { schema: string; persistence: Persistence } {
+    const declared = persistenceOf(relpersistence);
+    const schema = this.creationSchema(q, declared);
+    return { schema, persistence: schema === 'pg_temp' ? 'temp' : declared };
   }
 
   private lookup<T>(map: Map<string, T>, q: QualifiedName, temp: boolean): T | undefined {
@@ -266,13 +276,26 @@ export class Catalog {
         return this.createType(listName(f.typeName), 'range', [], origin);
       case 'CreateFunctionStmt':
         return this.createFunction(f, origin);
-      case 'CreateSchemaStmt':
-        if (f.schemaname && !this.schemas.has(f.schemaname)) {
-          this.schemas.add(f.schemaname);
-          this.record(() => this.schemas.delete(f.schemaname));
+      case 'CreateSchemaStmt': {
+        // CREATE SCHEMA AUTHORIZATION joe: the schema is named after the role.
+        const schemaName: string | undefined = f.schemaname ?? f.authrole?.rolename ?? f.authrole?.RoleSpec?.rolename;
+        if (schemaName && !this.schemas.has(schemaName)) {
+          this.schemas.add(schemaName);
+          this.record(() => this.schemas.delete(schemaName));
         }
-        for (const elt of f.schemaElts ?? []) this.apply(elt, origin);
+        // PostgreSQL creates the elements in the new schema (it puts the schema first in search_path
+        // while it runs them).
+        const saved = this.searchPath;
+        if (schemaName) this.searchPath = [schemaName, ...saved.filter((x) => x !== schemaName)];
+        try {
+          for (const elt of f.schemaElts ?? []) this.apply(elt, origin);
+        } finally {
+          this.searchPath = saved;
+        }
         return;
+      }
+      case 'AlterFunctionStmt':
+        return this.alterFunction(f);
       case 'DropStmt':
         return this.drop(f);
       case 'RenameStmt':
@@ -289,9 +312,8 @@ export class Catalog {
   }
 
   private createTable(f: AstValue, origin: Origin): void {
-    const persistence = persistenceOf(f.relation?.relpersistence);
     const q = rangeVarName(f.relation);
-    const schema = this.creationSchema(q, persistence);
+    const { schema, persistence } = this.persistenceIn(q, f.relation?.relpersistence);
     const k = key(schema, q.name);
     if (f.if_not_exists && this.tables.has(k)) return;
     const table: Table = {
@@ -431,9 +453,8 @@ export class Catalog {
     if (f.objtype === 'OBJECT_MATVIEW') return this.createView(f.into?.rel, 'matview', origin, false);
     const rel = f.into?.rel;
     if (!rel) return;
-    const persistence = persistenceOf(rel.relpersistence);
     const q = rangeVarName(rel);
-    const schema = this.creationSchema(q, persistence);
+    const { schema, persistence } = this.persistenceIn(q, rel.relpersistence);
     this.put(this.tables, key(schema, q.name), {
       schema,
       name: q.name,
@@ -450,9 +471,8 @@ export class Catalog {
 
   private createView(rel: AstValue, kind: 'view' | 'matview', origin: Origin, replace: boolean): void {
     if (!rel) return;
-    const persistence = persistenceOf(rel.relpersistence);
     const q = rangeVarName(rel);
-    const schema = this.creationSchema(q, persistence);
+    const { schema, persistence } = this.persistenceIn(q, rel.relpersistence);
     const k = key(schema, q.name);
     if (replace && this.tables.has(k)) return;
     this.put(this.tables, k, {
@@ -525,7 +545,16 @@ export class Catalog {
           break;
         }
         case 'AT_DropColumn':
-          if (col) this.remove(table.columns, cmd.name);
+          if (col) {
+            this.remove(table.columns, cmd.name);
+            // PostgreSQL drops the table's indexes and constraints that involve the column with it
+            // (a primary key included).
+            for (const [n, c] of [...table.constraints]) {
+              if (!c.columns.includes(cmd.name)) continue;
+              this.remove(table.constraints, n);
+              if (c.kind === 'primary') this.set(table, 'primaryKey', false);
+            }
+          }
           break;
         case 'AT_AlterColumnType':
           if (col) {
@@ -605,9 +634,8 @@ export class Catalog {
   }
 
   private createSequence(f: AstValue, origin: Origin, using?: string): void {
-    const persistence = persistenceOf(f.sequence?.relpersistence);
     const q = rangeVarName(f.sequence);
-    const schema = this.creationSchema(q, persistence);
+    const { schema, persistence } = this.persistenceIn(q, f.sequence?.relpersistence);
     const k = key(schema, q.name);
     if (f.if_not_exists && this.sequences.has(k)) return;
     this.put(this.sequences, k, { schema, name: q.name, persistence, global: using === 'bdr', origin });
@@ -641,6 +669,20 @@ export class Catalog {
       else if (d.defname === 'as') body = strVal(fields(d.arg).items?.[0] ?? d.arg);
     }
     this.put(this.functions, key(schema, q.name), { schema, name: q.name, volatility, language, body, origin });
+  }
+
+  /** ALTER FUNCTION ... IMMUTABLE | STABLE | VOLATILE: the new declared volatility. */
+  private alterFunction(f: AstValue): void {
+    if (f.objtype && f.objtype !== 'OBJECT_FUNCTION' && f.objtype !== 'OBJECT_ROUTINE') return;
+    const fi = f.func?.objname ? this.func(listName(f.func.objname)) : undefined;
+    if (!fi) return;
+    for (const a of f.actions ?? []) {
+      const d = fields(a);
+      if (d.defname === 'volatility') {
+        const v = (strVal(d.arg) ?? '')[0];
+        if (v === 'i' || v === 's' || v === 'v') this.set(fi, 'volatility', v);
+      }
+    }
   }
 
   private drop(f: AstValue): void {

@@ -79,7 +79,8 @@ const EXTRA_FUNCTIONS: Record<string, { vol: Vol; from: string }> = {
   uuid_ns_url: { vol: 'i', from: 'extension uuid-ossp' },
   uuid_ns_oid: { vol: 'i', from: 'extension uuid-ossp' },
   uuid_ns_x500: { vol: 'i', from: 'extension uuid-ossp' },
-  // pgcrypto
+  // pgcrypto (gen_random_uuid is also built in from PostgreSQL 13; pgcrypto's, e.g. public.gen_random_uuid(), is volatile too)
+  gen_random_uuid: { vol: 'v', from: 'extension pgcrypto' },
   gen_random_bytes: { vol: 'v', from: 'extension pgcrypto' },
   gen_salt: { vol: 'v', from: 'extension pgcrypto' },
   crypt: { vol: 'i', from: 'extension pgcrypto' },
@@ -188,8 +189,11 @@ export interface Cause {
   volatility: Vol | 'unknown';
   /** Why, in words ("is stable", "is not a built-in function ..."). */
   why: string;
-  /** What it is: a function call, a cast (or the conversion to the column's type), an SQL value function, an operator, a subquery. */
-  kind: 'function' | 'cast' | 'sqlvalue' | 'operator' | 'subquery';
+  /**
+   * What it is: a function call, a cast (or the conversion to the column's type), an SQL value function, an operator, a subquery,
+   * or a special date/time literal ('now', 'today', ...) that PostgreSQL reads as the clock when it parses the statement.
+   */
+  kind: 'function' | 'cast' | 'sqlvalue' | 'operator' | 'subquery' | 'clock-literal';
   /** For casts: the value cast is a constant (a literal). */
   constant?: boolean;
 }
@@ -233,6 +237,11 @@ export function analyzeExpression(expr: AstValue, opts: AnalyzeOptions = {}): Ex
   const r = a.visit(expr);
   let vol = r.vol;
   const target = opts.targetType;
+  const clock = target && r.type === 'unknown' ? clockLiteral(expr, target) : undefined;
+  if (clock) {
+    vol = worst(vol, 's');
+    a.causes.push(clock);
+  }
   if (target && r.type && r.type !== 'unknown' && r.type !== target) {
     const cv = castVolatility(r.type, target);
     if (cv !== undefined && cv !== 'i') {
@@ -369,6 +378,11 @@ class Analyzer {
     const inner = this.visit(f.arg);
     const target = typeKey(f.typeName);
     if (!target) return { vol: inner.vol };
+    const clock = inner.type === 'unknown' ? clockLiteral(node, target) : undefined;
+    if (clock) {
+      this.causes.push(clock);
+      return { vol: worst(inner.vol, 's'), type: target };
+    }
     if (!inner.type) return { vol: inner.vol, type: target };
     const cv = castVolatility(inner.type, target);
     if (cv !== undefined && cv !== 'i') {
@@ -445,6 +459,33 @@ class Analyzer {
     }
     return { vol, type: operatorResultType(op.name, lt, rt) };
   }
+}
+
+/** Date/time types whose input function reads the special values 'now', 'today', 'tomorrow', 'yesterday'. */
+const CLOCK_TYPES = new Set(['date', 'timestamp', 'timestamptz', 'time', 'timetz']);
+const CLOCK_WORDS = new Set(['now', 'today', 'tomorrow', 'yesterday']);
+
+/**
+ * A string literal read as a date/time type whose value is the clock ('now'::timestamptz, DEFAULT 'today'
+ * on a date column). PostgreSQL converts it once, when it parses the statement, and stores a constant: no
+ * function is left for a volatility check to see. But DDL is replicated as its text and parsed again on
+ * every node (spec §1), each at its own moment, so each node gets its own value.
+ */
+function clockLiteral(node: AstValue, target: string): Cause | undefined {
+  if (!CLOCK_TYPES.has(target)) return undefined;
+  const t = nodeType(node);
+  const inner = t === 'TypeCast' || t === 'CollateClause' ? fields(node).arg : node;
+  if (nodeType(inner) !== 'A_Const') return undefined;
+  const text = literalText(inner);
+  if (text === undefined || !CLOCK_WORDS.has(text.trim().toLowerCase())) return undefined;
+  return {
+    sql: safeDeparse(node),
+    volatility: 's',
+    why:
+      `is the special input '${text.trim()}', read as the current ${target === 'date' ? 'date' : 'time'} when the statement is parsed: PostgreSQL stores a constant, ` +
+      'but every node parses the replicated statement again at its own moment and gets its own value',
+    kind: 'clock-literal',
+  };
 }
 
 /** A literal, possibly under casts and COLLATE: its value is fixed when the statement is parsed. */
