@@ -5,8 +5,8 @@
  * §1.3 (PGD 6), §2.2 (REINDEX row), §5.5 (REINDEX CONCURRENTLY; per node, inferred), §7.2 (BDR 1
  * command filter skips REINDEX: local only).
  */
-import { AstValue, fields, formatName, quoteIdent, quoteLiteral, rangeVarName, strVal } from '../src/ast';
-import { KIND_WORD, objectShown } from '../src/concurrent-statements';
+import { AstValue, formatName, quoteIdent, rangeVarName } from '../src/ast';
+import { KIND_WORD, objectShown, reindexSql } from '../src/concurrent-statements';
 import type { Index, Table } from '../src/catalog';
 import type { Stmt } from '../src/model';
 import { describeLock, hasOption } from '../src/pgd';
@@ -46,30 +46,6 @@ function replicationSource(target: Target): string {
     default:
       return 'REINDEX is replicated on PGD 6 (spec §1.3)';
   }
-}
-
-/**
- * REINDEX in the spelling PostgreSQL 12+ accepts: `REINDEX [ (VERBOSE) ] INDEX CONCURRENTLY name`,
- * with the statement's other options (VERBOSE, TABLESPACE) written `name value`, as PostgreSQL's
- * grammar wants them (the deparser writes `tablespace = 'x'`, a syntax error).
- */
-function reindexSql(f: AstValue, concurrently: boolean): string {
-  const opts: string[] = [];
-  for (const p of f.params ?? []) {
-    const d = fields(p);
-    if (d.defname === 'concurrently') continue;
-    const name = String(d.defname).toUpperCase();
-    if (d.arg === undefined || d.arg === null) {
-      opts.push(name);
-      continue;
-    }
-    const a = fields(d.arg);
-    const num = a?.ival ?? a?.fval;
-    const v = d.arg.Boolean ? String(!!a.boolval) : num !== undefined && typeof num !== 'object' ? String(num) : (strVal(d.arg) ?? '');
-    opts.push(`${name} ${/^(true|false|on|off|[0-9.]+)$/i.test(v) ? v : quoteLiteral(v)}`);
-  }
-  const name = f.relation ? formatName(rangeVarName(f.relation)) : f.name ? quoteIdent(String(f.name)) : '';
-  return `REINDEX${opts.length > 0 ? ` (${opts.join(', ')})` : ''} ${KIND_WORD[f.kind] ?? 'INDEX'}${concurrently ? ' CONCURRENTLY' : ''}${name ? ` ${name}` : ''}`;
 }
 
 /** The table a REINDEX INDEX / TABLE works on, when the migrations created it. */

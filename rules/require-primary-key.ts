@@ -383,8 +383,12 @@ function createSuggestion(target: Target, stmt: Stmt, t: Table, tableSql: string
     part = plain.columns;
     lines.push('-- Partition it by plain column(s) instead, and make them part of the key (partition bounds are then given as values of those columns):');
   }
+  // A typed table (OF type) takes its columns from the type: no column can be added, only a key on them.
+  const typed = !!stmt.f.ofTypename;
   let note: string[] = [];
-  if (!cols) {
+  if (!cols && typed) {
+    note = ['-- (a typed table has the columns of its type: replace "id" with the column(s) of the type that identify a row)'];
+  } else if (!cols) {
     // Partitioned: the key goes in a table constraint that includes the partition columns.
     const surrogate = surrogateColumn(target, !partitioned);
     note = surrogate.note;
@@ -392,7 +396,7 @@ function createSuggestion(target: Target, stmt: Stmt, t: Table, tableSql: string
   }
   const base = cols ?? ['id'];
   const key = [...base, ...part.filter((c) => !base.includes(c))];
-  if (cols || partitioned) elts.push({ Constraint: { contype: 'CONSTR_PRIMARY', keys: key.map(str) } });
+  if (cols || partitioned || typed) elts.push({ Constraint: { contype: 'CONSTR_PRIMARY', keys: key.map(str) } });
   create.CreateStmt.tableElts = elts;
   lines.push('-- Create the table with a primary key:', `${deparse(create)};`, ...note);
   if (byExpression) return lines.join('\n');
@@ -400,7 +404,7 @@ function createSuggestion(target: Target, stmt: Stmt, t: Table, tableSql: string
     '-- or add it in this same migration file, right after the CREATE TABLE, while the table is still empty:',
     `ALTER TABLE ${tableSql} ADD PRIMARY KEY (${key.map(quoteIdent).join(', ')});`,
   );
-  if (!cols) lines.push('-- (with the id column above, or the column(s) that identify a row)');
+  if (!cols && !typed) lines.push('-- (with the id column above, or the column(s) that identify a row)');
   return lines.join('\n');
 }
 

@@ -4,9 +4,8 @@
  * and how each migration runner lets a migration run outside a transaction.
  * Used by the rules no-concurrent-in-transaction and no-reindex, and by the flyway runner model.
  */
-import { AstValue, fields, formatName, nodeType, quoteIdent, rangeVarName } from './ast';
+import { AstValue, fields, formatName, nodeType, quoteIdent, quoteLiteral, rangeVarName, strVal } from './ast';
 import { shown } from './describe';
-import { clone, deparse } from './sqlgen';
 import type { Stmt } from './model';
 import { hasOption } from './pgd';
 
@@ -131,21 +130,28 @@ export function objectShown(f: AstValue): string {
 }
 
 /**
- * REINDEX in the spelling PostgreSQL 12+ accepts: `REINDEX [ (VERBOSE) ] INDEX CONCURRENTLY name`.
- * (The deparser writes `REINDEX (CONCURRENTLY) INDEX`, which only PostgreSQL 14+ parses; BDR 3.7
- * and PGD 4 run on PostgreSQL 11–14.)
+ * REINDEX in the spelling PostgreSQL 12+ accepts: `REINDEX [ (VERBOSE) ] INDEX CONCURRENTLY name`,
+ * with the statement's other options (VERBOSE, TABLESPACE) written `name value`, as PostgreSQL's
+ * grammar wants them. (The deparser writes `REINDEX (CONCURRENTLY) INDEX`, which only PostgreSQL
+ * 14+ parses, and `tablespace = 'x'`, which no version parses; BDR 3.7 and PGD 4 run on
+ * PostgreSQL 11–14.)
  */
 export function reindexSql(f: AstValue, concurrently: boolean): string {
-  const other = (f.params ?? []).filter((p: AstValue) => fields(p).defname !== 'concurrently');
-  let opts = '';
-  if (other.length > 0) {
-    // Print the other options through the deparser, without CONCURRENTLY.
-    const probe = deparse({ ReindexStmt: { kind: 'REINDEX_OBJECT_SYSTEM', params: clone(other) } });
-    const open = probe.indexOf('(');
-    const close = probe.lastIndexOf(')');
-    if (open !== -1 && close > open) opts = ` ${probe.slice(open, close + 1)}`;
+  const opts: string[] = [];
+  for (const p of f.params ?? []) {
+    const d = fields(p);
+    if (d.defname === 'concurrently') continue;
+    const name = String(d.defname).toUpperCase();
+    if (d.arg === undefined || d.arg === null) {
+      opts.push(name);
+      continue;
+    }
+    const a = fields(d.arg);
+    const num = a?.ival ?? a?.fval;
+    const v = d.arg.Boolean ? String(!!a.boolval) : num !== undefined && typeof num !== 'object' ? String(num) : (strVal(d.arg) ?? '');
+    opts.push(`${name} ${/^(true|false|on|off|[0-9.]+)$/i.test(v) ? v : quoteLiteral(v)}`);
   }
   const name = objectSql(f);
-  return `REINDEX${opts} ${KIND_WORD[f.kind] ?? 'INDEX'}${concurrently ? ' CONCURRENTLY' : ''}${name ? ` ${name}` : ''}`;
+  return `REINDEX${opts.length > 0 ? ` (${opts.join(', ')})` : ''} ${KIND_WORD[f.kind] ?? 'INDEX'}${concurrently ? ' CONCURRENTLY' : ''}${name ? ` ${name}` : ''}`;
 }
 

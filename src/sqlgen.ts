@@ -13,7 +13,29 @@ export function deparse(node: AstValue): string {
     const mod = require('pgsql-deparser') as { deparseSync: (node: AstValue, opts?: { pretty?: boolean }) => string };
     deparser = mod.deparseSync;
   }
-  return deparser(node, { pretty: false }).replace(/\s*\n\s*/g, ' ').trim();
+  return deparser(forDeparser(node), { pretty: false }).replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * The node in the shape the deparser reads. It prints nothing for the table of `LIKE x` when the
+ * parser gives that RangeVar bare (as libpg-query does), so it gets the { RangeVar } wrapper. The
+ * node itself is not changed (parse results are shared); a copy is made only when needed.
+ */
+function forDeparser(node: AstValue): AstValue {
+  if (!JSON.stringify(node).includes('"TableLikeClause"')) return node;
+  const copy = clone(node);
+  const visit = (v: AstValue): void => {
+    if (!v || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      v.forEach(visit);
+      return;
+    }
+    const like = v.TableLikeClause;
+    if (like?.relation && !like.relation.RangeVar) like.relation = { RangeVar: like.relation };
+    for (const k of Object.keys(v)) visit(v[k]);
+  };
+  visit(copy);
+  return copy;
 }
 
 /** A deep copy of a node, to change before deparsing. */
