@@ -56,6 +56,11 @@ const BOOKKEEPING = new Set([
   'sqitch.dependencies',
   'sqitch.projects',
   'sqitch.releases',
+  'ar_internal_metadata', // Rails, beside schema_migrations
+  'databasechangelog', // Liquibase (update-sql output)
+  'databasechangeloglock',
+  'knex_migrations',
+  'knex_migrations_lock',
 ]);
 
 /** True when a table name is a migration tool's bookkeeping table. */
