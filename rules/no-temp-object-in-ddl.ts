@@ -34,6 +34,9 @@ export const rule: Rule = {
       implicit = new Map();
       implicitTemps.set(ctx.model, implicit);
     }
+    // No temporary object can be referenced when the session never made one and the statement
+    // does not name the pg_temp schema (most statements of most runs): nothing to look for.
+    if (!ctx.catalog.mayHoldTemporary() && implicit.size === 0 && !namesPgTemp(stmt)) return;
     const look: TempLookup = { catalog: ctx.catalog, implicitTemp: implicit, fileIndex: stmt.file.index };
     const shape = shapeOf(ctx, look);
     if (!shape) return;
@@ -95,6 +98,11 @@ export const rule: Rule = {
     });
   },
 };
+
+/** The statement's text mentions pg_temp (any case: unquoted identifiers fold to lower case). */
+function namesPgTemp(stmt: Stmt): boolean {
+  return /pg_temp/i.test(stmt.file.source.text.slice(stmt.start, stmt.end));
+}
 
 interface Shape {
   /** Trees to search for references. */

@@ -112,8 +112,10 @@ export class Catalog {
   private journal: Undo[] = [];
   /** Tables put under a key, by the transaction id of their origin (see tablesCreatedIn). */
   private readonly tablesByTx = new Map<number, Set<Table>>();
-  /** Called after every object put under a key (lint.ts finds new tables and temporary objects with it). */
+  /** Called after every object put under a key (lint.ts finds new tables with it). */
   onPut?: (map: Map<string, unknown>, k: string, v: unknown) => void;
+  /** Keys of the temporary objects put since the session began, by map (some may be gone again). */
+  private readonly tempKeys = new Map<Map<string, unknown>, Set<string>>();
 
   // ---- transactions -------------------------------------------------------------------------
 
@@ -145,7 +147,28 @@ export class Catalog {
       if (!set) this.tablesByTx.set(t.origin.txId, (set = new Set()));
       set.add(t);
     }
+    if (k.startsWith('pg_temp.')) {
+      const m = map as Map<string, unknown>;
+      let keys = this.tempKeys.get(m);
+      if (!keys) this.tempKeys.set(m, (keys = new Set()));
+      keys.add(k);
+    }
     this.onPut?.(map as Map<string, unknown>, k, v);
+  }
+
+  /**
+   * False when the session has no temporary object for sure (none was created since it began):
+   * rules that look for references to temporary objects can then skip a statement that does not
+   * name pg_temp.
+   */
+  mayHoldTemporary(): boolean {
+    return this.tempKeys.size > 0;
+  }
+
+  /** The session ended: its temporary objects are gone. */
+  dropTemporary(): void {
+    for (const [m, keys] of this.tempKeys) for (const k of keys) m.delete(k);
+    this.tempKeys.clear();
   }
 
   private remove<T>(map: Map<string, T>, k: string): void {

@@ -123,7 +123,7 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
     session.ddlReplicationOff = false;
     session.ddlLockingOff = false;
     // Each file runs in a session of its own: the previous file's temporary objects are gone.
-    tracker.dropTemporary();
+    catalog.dropTemporary();
     for (const stmt of file.statements) {
       if (!stmt.executed) continue;
       const tx = stmt.tx;
@@ -270,22 +270,15 @@ type Mark = { start: number; savepoints: Map<string, number>; created: Set<Table
 
 /**
  * Follows what the catalog puts under a key: the tables a statement adds (without a scan of every
- * table per statement) and the temporary objects (dropped when a file's session ends).
+ * table per statement).
  */
 class CatalogTracker {
   private readonly put: Array<{ k: string; t: Table }> = [];
   private readonly seen = new WeakSet<Table>();
-  private readonly tempKeys = new Map<Map<string, unknown>, Set<string>>();
 
   constructor(private readonly catalog: Catalog) {
-    const tempMaps = new Set<Map<string, unknown>>([catalog.tables, catalog.indexes, catalog.sequences, catalog.types, catalog.functions]);
     catalog.onPut = (map, k, v) => {
       if (map === (catalog.tables as Map<string, unknown>)) this.put.push({ k, t: v as Table });
-      if (k.startsWith('pg_temp.') && tempMaps.has(map)) {
-        let keys = this.tempKeys.get(map);
-        if (!keys) this.tempKeys.set(map, (keys = new Set()));
-        keys.add(k);
-      }
     };
   }
 
@@ -300,11 +293,6 @@ class CatalogTracker {
     for (const { k, t } of this.put) if (!this.seen.has(t) && this.catalog.tables.get(k) === t && !out.includes(t)) out.push(t);
     for (const { t } of this.put) this.seen.add(t);
     return out;
-  }
-
-  /** Deletes every pg_temp object (the session ended). */
-  dropTemporary(): void {
-    for (const [m, keys] of this.tempKeys) for (const k of keys) m.delete(k);
   }
 }
 
