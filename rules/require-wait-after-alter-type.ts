@@ -194,7 +194,9 @@ function usedBy(ctx: StatementContext, open: Pending[]): Pending[] {
   const { stmt } = ctx;
   // Another ALTER of the same type is not a use.
   const altered = stmt.type === 'AlterTableStmt' && stmt.f.objtype === 'OBJECT_TYPE' ? { schema: stmt.f.relation?.schemaname || undefined, name: stmt.f.relation?.relname } : undefined;
-  const candidates = altered ? open.filter((p) => !sameType(ctx, p, altered)) : open;
+  // A use names the type or the value in the statement's text: the walk (and the PL/pgSQL parse of
+  // a function body) is only for the ALTERs whose names the text has at all.
+  const candidates = mentioned(stmt, altered ? open.filter((p) => !sameType(ctx, p, altered)) : open);
   if (candidates.length === 0) return [];
   const roots: AstValue[] = [stmt.node];
   if (stmt.type === 'CreateFunctionStmt') {
@@ -221,6 +223,13 @@ function usedBy(ctx: StatementContext, open: Pending[]): Pending[] {
   };
   roots.forEach(visit);
   return candidates.filter((p) => (p.value !== undefined && values.has(p.value)) || typeNames.some((q) => sameType(ctx, p, q)));
+}
+
+/** The pending ALTERs whose type name or value occurs in the statement's text (any case). */
+function mentioned(stmt: Stmt, open: Pending[]): Pending[] {
+  if (open.length === 0) return open;
+  const text = stmt.file.source.text.slice(stmt.start, stmt.end).toLowerCase();
+  return open.filter((p) => text.includes(p.type.name.toLowerCase()) || (p.value !== undefined && text.includes(p.value.toLowerCase())));
 }
 
 function sameType(ctx: StatementContext, p: Pending, q: QualifiedName): boolean {
