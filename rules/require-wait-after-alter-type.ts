@@ -225,11 +225,21 @@ function usedBy(ctx: StatementContext, open: Pending[]): Pending[] {
   return candidates.filter((p) => (p.value !== undefined && values.has(p.value)) || typeNames.some((q) => sameType(ctx, p, q)));
 }
 
-/** The pending ALTERs whose type name or value occurs in the statement's text (any case). */
+const WORD = /^[\p{L}\p{N}_$]+$/u;
+
+/**
+ * The pending ALTERs whose type name or value occurs in the statement's text (any case). The text
+ * is split into words once, so that a long list of pending ALTERs costs a lookup each.
+ */
 function mentioned(stmt: Stmt, open: Pending[]): Pending[] {
   if (open.length === 0) return open;
   const text = stmt.file.source.text.slice(stmt.start, stmt.end).toLowerCase();
-  return open.filter((p) => text.includes(p.type.name.toLowerCase()) || (p.value !== undefined && text.includes(p.value.toLowerCase())));
+  const words = new Set(text.match(/[\p{L}\p{N}_$]+/gu) ?? []);
+  const has = (s: string): boolean => {
+    const w = s.toLowerCase();
+    return WORD.test(w) ? words.has(w) : text.includes(w);
+  };
+  return open.filter((p) => has(p.type.name) || (p.value !== undefined && (p.value === '' || has(p.value))));
 }
 
 function sameType(ctx: StatementContext, p: Pending, q: QualifiedName): boolean {
