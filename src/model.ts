@@ -250,7 +250,7 @@ function coveredStatement(stmts: Stmt[], c: Comment, source: SourceText): Stmt |
 }
 
 function addEmbedded(parent: Stmt, file: FileModel, tx: TxBuilder, transactions: Transaction[]): void {
-  const found = embeddedIn(parent.node, file.source, parent.at);
+  const found = embeddedIn(parent.node, file.source, parent.at, file.source.text.slice(parent.start, parent.end));
   for (const e of found) {
     const remote = e.via.startsWith('run_on_');
     const child: Stmt = {
