@@ -41,6 +41,8 @@ interface Pending {
 
 interface RunState {
   pending: Pending[];
+  /** The pending ALTERs by the words a use of them must contain (rebuilt when `pending` changes). */
+  index?: MentionIndex;
   /** Findings waiting for their transaction's end, reported on the top-level statement. */
   queued: Map<Transaction, Array<{ stmt: Stmt; report: Report }>>;
 }
@@ -69,18 +71,27 @@ export const rule: Rule = {
         else p.reported = true; // committed before the wait: every node has it now
       }
       state.pending = state.pending.filter((p) => !p.reported);
+      state.index = undefined;
       return;
     }
     const alter = alterOf(ctx);
     if (alter) {
       state.pending.push(alter);
+      state.index = undefined;
       return;
     }
-    const open = state.pending.filter((p) => !p.reported && p.stmt !== stmt);
-    if (open.length === 0 || IGNORED.has(stmt.type)) return;
+    if (state.pending.length === 0 || IGNORED.has(stmt.type)) return;
+    // A use names the type or the value in the statement's text: the walk (and the PL/pgSQL parse
+    // of a function body) is only for the ALTERs whose names the text has at all.
+    const named = mentioned(stmt, (state.index ??= indexOf(state.pending)));
+    if (named.size === 0) return;
+    const open = state.pending.filter((p) => named.has(p) && !p.reported && p.stmt !== stmt);
     const used = usedBy(ctx, open);
     if (used.length === 0) return;
     for (const p of used) p.reported = true;
+    // A reported ALTER is not reported again: it leaves the list.
+    state.pending = state.pending.filter((p) => !p.reported);
+    state.index = undefined;
     const top = topOf(stmt);
     const list = state.queued.get(top.tx) ?? [];
     list.push({ stmt: top, report: reportFor(ctx, used) });
@@ -194,9 +205,7 @@ function usedBy(ctx: StatementContext, open: Pending[]): Pending[] {
   const { stmt } = ctx;
   // Another ALTER of the same type is not a use.
   const altered = stmt.type === 'AlterTableStmt' && stmt.f.objtype === 'OBJECT_TYPE' ? { schema: stmt.f.relation?.schemaname || undefined, name: stmt.f.relation?.relname } : undefined;
-  // A use names the type or the value in the statement's text: the walk (and the PL/pgSQL parse of
-  // a function body) is only for the ALTERs whose names the text has at all.
-  const candidates = mentioned(stmt, altered ? open.filter((p) => !sameType(ctx, p, altered)) : open);
+  const candidates = altered ? open.filter((p) => !sameType(ctx, p, altered)) : open;
   if (candidates.length === 0) return [];
   const roots: AstValue[] = [stmt.node];
   if (stmt.type === 'CreateFunctionStmt') {
@@ -226,20 +235,44 @@ function usedBy(ctx: StatementContext, open: Pending[]): Pending[] {
 }
 
 const WORD = /^[\p{L}\p{N}_$]+$/u;
+const WORDS = /[\p{L}\p{N}_$]+/gu;
+
+interface MentionIndex {
+  /** Pending ALTERs by a lower-case word (type name or value) that a use contains. */
+  words: Map<string, Pending[]>;
+  /** Pending ALTERs with a name or value that is not one word: their text is searched for. */
+  others: Array<{ p: Pending; keys: string[] }>;
+}
+
+function indexOf(pending: Pending[]): MentionIndex {
+  const index: MentionIndex = { words: new Map(), others: [] };
+  for (const p of pending) {
+    if (p.reported) continue;
+    const keys = [p.type.name, ...(p.value !== undefined ? [p.value] : [])].map((k) => k.toLowerCase());
+    const other: string[] = [];
+    for (const k of keys) {
+      if (!WORD.test(k)) other.push(k);
+      else {
+        const list = index.words.get(k);
+        if (list) list.push(p);
+        else index.words.set(k, [p]);
+      }
+    }
+    if (other.length > 0) index.others.push({ p, keys: other });
+  }
+  return index;
+}
 
 /**
- * The pending ALTERs whose type name or value occurs in the statement's text (any case). The text
- * is split into words once, so that a long list of pending ALTERs costs a lookup each.
+ * The pending ALTERs whose type name or value occurs in the statement's text (any case): one pass
+ * over the text's words, whatever the number of pending ALTERs.
  */
-function mentioned(stmt: Stmt, open: Pending[]): Pending[] {
-  if (open.length === 0) return open;
+function mentioned(stmt: Stmt, index: MentionIndex): Set<Pending> {
+  const out = new Set<Pending>();
   const text = stmt.file.source.text.slice(stmt.start, stmt.end).toLowerCase();
-  const words = new Set(text.match(/[\p{L}\p{N}_$]+/gu) ?? []);
-  const has = (s: string): boolean => {
-    const w = s.toLowerCase();
-    return WORD.test(w) ? words.has(w) : text.includes(w);
-  };
-  return open.filter((p) => has(p.type.name) || (p.value !== undefined && (p.value === '' || has(p.value))));
+  for (const { p, keys } of index.others) if (keys.some((k) => k === '' || text.includes(k))) out.add(p);
+  if (index.words.size > 0) for (const w of text.match(WORDS) ?? []) for (const p of index.words.get(w) ?? []) out.add(p);
+  return out;
 }
 
 function sameType(ctx: StatementContext, p: Pending, q: QualifiedName): boolean {
