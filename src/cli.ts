@@ -3,6 +3,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import fg from 'fast-glob';
 import yargs from 'yargs';
 import { Config, LoadedConfig, discoverConfig, printableConfig, readConfig } from './config';
 import { UsageError, collectFiles, readStdin } from './input';
@@ -62,36 +63,62 @@ function parseArgs(argv: string[]) {
   return yargs(argv)
     .scriptName('pgd-lint')
     .usage('pgd-lint [paths or globs ...] [options]\n\nLint PostgreSQL migrations for EDB Postgres Distributed (PGD) and BDR.')
-    .option('target', { type: 'string', describe: `Cluster the migrations run on: ${TARGET_NAMES.join(', ')}` })
-    .option('runner', { type: 'string', describe: `How the migration tool runs files: ${RUNNER_NAMES.join(', ')}` })
-    .option('format', { type: 'string', describe: `Output format: ${FORMATS.join(', ')}` })
+    .option('target', { type: 'string', requiresArg: true, describe: `Cluster the migrations run on: ${TARGET_NAMES.join(', ')}` })
+    .option('runner', { type: 'string', requiresArg: true, describe: `How the migration tool runs files: ${RUNNER_NAMES.join(', ')}` })
+    .option('format', { type: 'string', requiresArg: true, describe: `Output format: ${FORMATS.join(', ')}` })
     .option('fix', { type: 'boolean', describe: 'Rewrite into the safe multi-step sequence' })
     .option('fix-dry-run', { type: 'boolean', describe: 'Print the rewrite as a unified diff without writing' })
     .option('stdin', { type: 'boolean', describe: 'Lint standard input' })
-    .option('stdin-filename', { type: 'string', describe: 'Name (and place) of the file read from standard input' })
-    .option('config', { type: 'string', describe: 'Config file to use instead of the discovered one' })
-    .option('rule', { type: 'string', array: true, describe: 'Override one rule: ID=off|warn|error (repeatable)' })
-    .option('max-warnings', { type: 'number', describe: 'Exit 1 when warnings exceed this number' })
+    .option('stdin-filename', { type: 'string', requiresArg: true, describe: 'Name (and place) of the file read from standard input' })
+    .option('config', { type: 'string', requiresArg: true, describe: 'Config file to use instead of the discovered one' })
+    .option('rule', { type: 'string', array: true, nargs: 1, describe: 'Override one rule: ID=off|warn|error (repeatable)' })
+    .option('max-warnings', { type: 'number', requiresArg: true, describe: 'Exit 1 when warnings exceed this number' })
     .option('list-rules', { type: 'boolean', describe: 'Print the rule table for the target' })
-    .option('explain', { type: 'string', describe: "Print one rule's documentation" })
+    .option('explain', { type: 'string', requiresArg: true, describe: "Print one rule's documentation" })
     .option('print-config', { type: 'boolean', describe: 'Print the merged configuration (config file and command line) as JSON' })
     .option('include-down', { type: 'boolean', describe: 'Also lint down migrations' })
     .option('color', { type: 'boolean', describe: 'Force colour on or off (--no-color)' })
     .option('verify', { type: 'boolean', describe: 'With --fix / --fix-dry-run: prove the rewrite gives the same schema (embedded PostgreSQL)' })
-    .option('index-strategy', { type: 'string', describe: 'How --fix builds indexes: concurrently (default) or run-on-all-nodes' })
-    .option('output-file', { alias: 'o', type: 'string', describe: 'Write the report to this file instead of standard output' })
-    .option('changed-since', { type: 'string', describe: 'Report only on files added or modified since this git ref (all files are still replayed)' })
-    .option('baseline', { type: 'string', describe: 'Leave out the findings recorded in this baseline file' })
-    .option('write-baseline', { type: 'string', describe: "Record this run's findings in a baseline file" })
+    .option('index-strategy', { type: 'string', requiresArg: true, describe: 'How --fix builds indexes: concurrently (default) or run-on-all-nodes' })
+    .option('output-file', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to this file instead of standard output' })
+    .option('changed-since', { type: 'string', requiresArg: true, describe: 'Report only on files added or modified since this git ref (all files are still replayed)' })
+    .option('baseline', { type: 'string', requiresArg: true, describe: 'Leave out the findings recorded in this baseline file' })
+    .option('write-baseline', { type: 'string', requiresArg: true, describe: "Record this run's findings in a baseline file" })
     .version(VERSION)
     .help()
     .alias('h', 'help')
     .strictOptions()
     .exitProcess(false)
     .fail((msg, err) => {
-      throw new UsageError(msg || err?.message || 'invalid arguments');
+      throw new UsageError(usageMessage(msg || err?.message || 'invalid arguments'));
     })
     .wrap(Math.min(110, process.stdout.columns || 100));
+}
+
+/** yargs' wording, in this tool's: the option with its dashes. */
+function usageMessage(msg: string): string {
+  const missing = /^Not enough arguments following: (\S+)$/.exec(msg);
+  if (missing) return `--${missing[1]}: missing value`;
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknown) {
+    // yargs lists an option under its camel-case alias too (--bogus-flag, --bogusFlag): once is enough.
+    const raw = unknown[1].split(', ');
+    const kebab = (n: string): string => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const names = raw.filter((n) => n === kebab(n) || !raw.includes(kebab(n))).map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+    return `unknown option${names.length > 1 ? 's' : ''} ${names.join(', ')} (see --help)`;
+  }
+  return msg;
+}
+
+/** Options that take one value: given twice, the last one wins (yargs would make an array). */
+const SINGLE_VALUED = ['target', 'runner', 'format', 'stdin-filename', 'config', 'max-warnings', 'explain', 'index-strategy', 'output-file', 'o', 'changed-since', 'baseline', 'write-baseline'];
+
+function lastWins(args: Record<string, unknown>): Record<string, unknown> {
+  for (const k of SINGLE_VALUED) {
+    const v = args[k];
+    if (Array.isArray(v)) args[k] = v[v.length - 1];
+  }
+  return args;
 }
 
 export interface Settings {
@@ -101,10 +128,33 @@ export interface Settings {
   severities: Record<string, SeverityOrOff>;
   ruleOptions: Record<string, Record<string, unknown>>;
   maxWarnings?: number;
+  /** Config `exclude`, anchored at `base` (absolute globs): a folder walk anywhere leaves the same files out. */
   exclude: string[];
+  /** Config `include` as written, relative to `base`. */
   include: string[];
+  /** The folder the config's `include` / `exclude` are relative to. */
+  base?: string;
   includeDown: boolean;
   configFile?: string;
+}
+
+const posix = (p: string): string => p.replace(/\\/g, '/');
+
+/** A config glob made absolute: relative to `base`, special characters of `base` escaped. */
+function anchorGlob(glob: string, base: string | undefined): string {
+  if (base === undefined || path.isAbsolute(glob) || glob.startsWith('!')) return glob;
+  return `${fg.escapePath(posix(path.resolve(base)))}/${glob.replace(/^(\.\/)+/, '')}`;
+}
+
+/** Config `include` entries as command-line paths, relative to `cwd` (so reports show the usual paths). */
+export function includeTargets(settings: Settings, cwd: string): string[] {
+  const rel = settings.base === undefined ? '' : posix(path.relative(cwd, settings.base));
+  if (rel === '') return settings.include;
+  return settings.include.map((p) => {
+    if (path.isAbsolute(p)) return p;
+    const prefix = fg.isDynamicPattern(p) ? fg.escapePath(rel) : rel;
+    return path.posix.join(prefix, p);
+  });
 }
 
 function toSeverity(v: string, where: string): SeverityOrOff {
@@ -114,8 +164,14 @@ function toSeverity(v: string, where: string): SeverityOrOff {
   throw new UsageError(`${where}: unknown severity "${v}" (use off, warn or error)`);
 }
 
-/** Merges defaults, the config file and the command line (the command line wins). */
-export function resolveSettings(args: Record<string, unknown>, loaded: LoadedConfig | undefined): Settings {
+/**
+ * Merges defaults, the config file and the command line (the command line wins).
+ * `base`: the folder the config's `include` and `exclude` are relative to: by default the config
+ * file's folder (a discovered config means the same files from any sub-folder); the command line
+ * passes the current folder for `--config FILE`, as ESLint does.
+ */
+export function resolveSettings(args: Record<string, unknown>, loaded: LoadedConfig | undefined, base?: string): Settings {
+  const globBase = base ?? (loaded?.file ? path.dirname(loaded.file) : undefined);
   const config: Config = loaded?.config ?? {};
   const where = loaded?.file ?? 'config';
   // The file was checked against the config schema when it was read (src/config.ts).
@@ -167,7 +223,8 @@ export function resolveSettings(args: Record<string, unknown>, loaded: LoadedCon
     ruleOptions,
     maxWarnings,
     include: config.include ?? [],
-    exclude: config.exclude ?? [],
+    exclude: (config.exclude ?? []).map((g) => anchorGlob(g, globBase)),
+    base: globBase,
     includeDown: !!(args['include-down'] ?? config.includeDown),
     configFile: loaded?.file,
   };
@@ -276,8 +333,9 @@ async function run(argv: string[], io: Io): Promise<number> {
   const parser = parseArgs(argv);
   const args = (await parser.parseAsync(argv, {}, (err, _argv, output) => {
     if (output) helpText = output;
-    if (err) throw new UsageError(err.message);
+    if (err) throw new UsageError(usageMessage(err.message));
   })) as Record<string, unknown>;
+  lastWins(args);
   if (helpText) {
     io.stdout(helpText.endsWith('\n') ? helpText : `${helpText}\n`);
     return 0;
@@ -285,11 +343,12 @@ async function run(argv: string[], io: Io): Promise<number> {
 
   const configFile = args.config !== undefined ? path.resolve(io.cwd, String(args.config)) : discoverConfig(io.cwd);
   const loaded = configFile ? readConfig(configFile) : undefined;
-  const settings = resolveSettings(args, loaded);
+  const settings = resolveSettings(args, loaded, args.config !== undefined ? io.cwd : undefined);
 
   if (args['print-config']) {
     const printed = printableConfig({
       ...settings,
+      exclude: loaded?.config.exclude ?? [],
       target: settings.target.name,
       runner: settings.runnerName,
       severity: (m) => settings.severities[m.id] ?? m.severity(settings.target),
@@ -323,7 +382,7 @@ async function run(argv: string[], io: Io): Promise<number> {
       }
     }
   } else {
-    const targets = paths.length > 0 ? paths : settings.include;
+    const targets = paths.length > 0 ? paths : includeTargets(settings, io.cwd);
     if (targets.length === 0) throw new UsageError('no files given: pass paths or globs, or --stdin');
     inputs = collectFiles(targets, { runner, cwd: io.cwd, exclude: settings.exclude, includeDown: settings.includeDown });
   }

@@ -104,15 +104,26 @@ type Schema = Record<string, unknown>;
 
 const SEVERITIES = ['off', 'warn', 'error', 'warning', 0, 1, 2];
 
-function optionSchema(spec: NonNullable<RuleMeta['options']>[string]): Schema {
+/**
+ * What the rules' option metadata does not say: the values an option accepts. Every number option is
+ * a count (a whole number of 0 or more); a batch of 0 rows would make the suggested backfill loop
+ * forever, and an unknown index strategy would be ignored without a word.
+ */
+const OPTION_LIMITS: Record<string, Schema> = {
+  batchSize: { minimum: 1 },
+  indexStrategy: { enum: ['concurrently', 'run-on-all-nodes'] },
+};
+
+function optionSchema(name: string, spec: NonNullable<RuleMeta['options']>[string]): Schema {
   const base: Schema = { description: spec.description, default: spec.default };
   if (spec.type === 'string[]') return { ...base, type: 'array', items: { type: 'string' } };
-  return { ...base, type: spec.type };
+  if (spec.type === 'number') return { ...base, type: 'integer', minimum: 0, ...OPTION_LIMITS[name] };
+  return { ...base, type: spec.type, ...OPTION_LIMITS[name] };
 }
 
 function optionsSchema(m: RuleMeta): Schema {
   const properties: Schema = {};
-  for (const [k, spec] of Object.entries(m.options ?? {})) properties[k] = optionSchema(spec);
+  for (const [k, spec] of Object.entries(m.options ?? {})) properties[k] = optionSchema(k, spec);
   return { description: `Options of ${m.id}`, type: 'object', additionalProperties: false, properties };
 }
 
@@ -229,7 +240,9 @@ function describe(e: ErrorObject): { message: string; at: { pointer: string; key
     if (segs.length === 1 && segs[0] === 'target') return { message: `unknown target ${JSON.stringify(value)}; valid targets: ${TARGET_NAMES.join(', ')}`, at };
     if (segs.length === 1 && segs[0] === 'runner') return { message: `unknown runner ${JSON.stringify(value)}; valid runners: ${RUNNER_NAMES.join(', ')}`, at };
     if (segs.length === 1 && segs[0] === 'format') return { message: `unknown format ${JSON.stringify(value)}; valid formats: ${FORMATS.join(', ')}`, at };
-    if (segs[0] === 'rules') return { message: `"rules.${segs[1]}": unknown severity ${JSON.stringify(value)} (use off, warn or error)`, at };
+    if (segs[0] === 'rules' && (segs.length === 2 || segs[2] === '0')) return { message: `"rules.${segs[1]}": unknown severity ${JSON.stringify(value)} (use off, warn or error)`, at };
+    const allowed = (e.params as { allowedValues?: unknown[] }).allowedValues;
+    if (allowed) return { message: `${dotted} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`, at };
   }
   return { message: `${dotted} ${e.message ?? 'is not valid'}`, at };
 }

@@ -138,7 +138,10 @@ export function collectFiles(args: string[], opts: CollectOptions): InputFile[] 
       } catch (e) {
         throw new UsageError(`${arg}: cannot read folder: ${(e as Error).message}`);
       }
-      const migrations = entries.filter((rel) => opts.runner.isMigration(rel) && (opts.includeDown || !opts.runner.isDownFile(rel)));
+      // A file's place is judged on its path below the folder and on its path from the current
+      // folder (`pgd-lint --runner sqitch deploy`: the scripts are `deploy/<change>.sql`).
+      const fromCwd = (rel: string): string => path.relative(opts.cwd, path.join(abs, rel)).replace(/\\/g, '/');
+      const migrations = entries.filter((rel) => (opts.runner.isMigration(rel) || opts.runner.isMigration(fromCwd(rel))) && (opts.includeDown || !(opts.runner.isDownFile(rel) || opts.runner.isDownFile(fromCwd(rel)))));
       migrations.sort(applyOrder(opts.runner));
       for (const rel of migrations) add({ abs: path.join(abs, rel), shown: path.join(arg, rel), rel });
     } else if (stat) {
@@ -152,11 +155,66 @@ export function collectFiles(args: string[], opts: CollectOptions): InputFile[] 
       throw new UsageError(`${arg}: no such file or directory`);
     }
   }
+  if (opts.runner.name === 'sqitch') sqitchPlanOrder(found);
   return found.map((f) => {
     const stat = safeStat(f.abs);
     if (stat?.isDirectory()) throw new UsageError(`${f.shown}: is a directory`);
     return { path: f.shown, rel: f.rel.replace(/\\/g, '/'), text: readFile(f.abs, f.shown), conf: opts.runner.name === 'flyway' ? readConf(f.abs) : undefined, report: true };
   });
+}
+
+/**
+ * Sqitch applies changes in the order of `sqitch.plan` (docs/runners.md), not by name: deploy
+ * scripts of a project with a plan (the folder above `deploy/`) are put in plan order; other files
+ * keep their order, after them. A reworked change's earlier script, `deploy/<change>@<tag>.sql`,
+ * takes the change's place before that tag; the current `deploy/<change>.sql` its last place.
+ */
+function sqitchPlanOrder(found: Found[]): void {
+  const plans = new Map<string, Plan | undefined>();
+  const place = (abs: string): number | undefined => {
+    const m = /^(.*)\/deploy\/(.+)\.sql$/i.exec(abs.replace(/\\/g, '/'));
+    if (!m) return undefined;
+    if (!plans.has(m[1])) plans.set(m[1], readPlan(path.join(m[1], 'sqitch.plan')));
+    const plan = plans.get(m[1]);
+    if (!plan) return undefined;
+    const at = m[2].lastIndexOf('@');
+    const name = at > 0 ? m[2].slice(0, at) : m[2];
+    const before = at > 0 ? (plan.tags.get(m[2].slice(at + 1)) ?? -1) : Infinity;
+    const places = plan.changes.filter((c) => c.name === name && c.index < before);
+    return places.length > 0 ? places[places.length - 1].index : undefined;
+  };
+  const keyed = found.map((f, i) => ({ f, i, p: place(f.abs) ?? Infinity }));
+  keyed.sort((a, b) => (a.p === b.p ? a.i - b.i : a.p < b.p ? -1 : 1));
+  found.splice(0, found.length, ...keyed.map((k) => k.f));
+}
+
+interface Plan {
+  changes: Array<{ name: string; index: number }>;
+  /** Tag name to the number of changes before it. */
+  tags: Map<string, number>;
+}
+
+/** The change lines of a sqitch.plan (`name [deps] time planner <email> # note`), `%` pragmas and `@tag` lines. */
+function readPlan(file: string): Plan | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const changes: Plan['changes'] = [];
+  const tags = new Map<string, number>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('%')) continue;
+    if (line.startsWith('@')) {
+      tags.set(line.slice(1).split(/\s/)[0], changes.length);
+      continue;
+    }
+    const name = line.split(/\s/)[0].replace(/^[+-]/, '');
+    if (name !== '') changes.push({ name, index: changes.length });
+  }
+  return changes.length > 0 ? { changes, tags } : undefined;
 }
 
 function safeStat(p: string): fs.Stats | undefined {

@@ -194,3 +194,44 @@ describe('a reader that stops early', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+describe('option parsing (audit)', () => {
+  const LOCKS = { 'm/1.sql': 'CREATE TABLE t (id int PRIMARY KEY);\nLOCK TABLE t;\n' };
+
+  test('--rule ID=SEVERITY before the paths does not swallow them', () => {
+    const dir = tempDir(LOCKS);
+    const r = cli(['--rule', 'no-lock-table=error', 'm', '--format', 'compact'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('m/1.sql:2:1: error:');
+  });
+
+  test('--rule repeated: every one applies, the last one for the same id wins', () => {
+    const dir = tempDir({ ...LOCKS, 'm/2.sql': 'CREATE TABLE u (a int);\n' });
+    const r = cli(['--rule', 'no-lock-table=error', '--rule', 'require-primary-key=off', '--rule', 'no-lock-table=warn', 'm', '--format', 'json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout).summary;
+    expect(summary).toMatchObject({ errors: 0, warnings: 1 });
+  });
+
+  test('a single-valued option given twice: the last one wins', () => {
+    const dir = tempDir(LOCKS);
+    const r = cli(['m', '--target', 'pgd6', '--target', 'bdr1', '--format', 'compact', '--format', 'json'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).target).toBe('bdr1');
+    expect(cli(['m', '--max-warnings', '5', '--max-warnings', '0'], { cwd: dir }).code).toBe(1);
+  });
+
+  test('an option without its value is a usage error (exit 2, one line)', () => {
+    const dir = tempDir(LOCKS);
+    for (const opt of ['--max-warnings', '--rule', '--target', '--config', '--explain']) {
+      const r = cli(['m', opt], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`pgd-lint: ${opt}: missing value\n`);
+    }
+    const r = cli(['m', '--bogus-flag'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('pgd-lint: unknown option --bogus-flag (see --help)\n');
+  });
+});

@@ -99,7 +99,7 @@ describe('config file', () => {
       ['{ "format": "yaml" }', /unknown format "yaml"/],
       ['{ "no-mixed-ddl-dml": { "maxInsertRow": 3 } }', /1:25: unknown option "maxInsertRow" of rule "no-mixed-ddl-dml" \(options: maxInsertRows\)$/],
       ['{ "rules": { "no-mixed-ddl-dml": ["warn", { "budget": 3 }] } }', /unknown option "budget" of rule "no-mixed-ddl-dml"/],
-      ['{ "no-mixed-ddl-dml": { "maxInsertRows": "many" } }', /1:42: "no-mixed-ddl-dml\.maxInsertRows" must be number$/],
+      ['{ "no-mixed-ddl-dml": { "maxInsertRows": "many" } }', /1:42: "no-mixed-ddl-dml\.maxInsertRows" must be integer$/],
       ['{ "require-primary-key": {} }', /unknown key "require-primary-key": the rule "require-primary-key" takes no options/],
       ['{ "include": "migrations" }', /"include" must be array$/],
       ['{ "rules": { "no-lock-table": "off", } }', /pgd-lint\.config\.json:1:38: invalid JSON: /],
@@ -760,5 +760,80 @@ describe('documentation', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);
     for (const opt of ['--output-file', '--changed-since', '--baseline', '--write-baseline', '--print-config']) expect(r.stdout).toContain(opt);
+  });
+});
+
+describe('config file (audit)', () => {
+  test('rule options outside their range are configuration errors naming the file and option', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ 'no-add-column-volatile-default': { batchSize: 0 } }, /batchSize" must be >= 1/],
+      [{ 'no-rewriting-alter-type': { batchSize: 2.5 } }, /batchSize" must be integer/],
+      [{ 'no-mixed-ddl-dml': { maxInsertRows: -1 } }, /maxInsertRows" must be >= 0/],
+      [{ rules: { 'no-mixed-ddl-dml': ['warn', { maxInsertRows: 1.5 }] } }, /maxInsertRows" must be integer/],
+      [{ 'require-concurrent-index': { indexStrategy: 'fast' } }, /indexStrategy" must be one of "concurrently", "run-on-all-nodes", got "fast"/],
+    ];
+    for (const [config, msg] of cases) {
+      const dir = tempDir({ '.git/HEAD': '', 'pgd-lint.config.json': JSON.stringify(config), 'a.sql': 'SELECT 1;\n' });
+      const r = cli(['a.sql'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^pgd-lint: .*pgd-lint\.config\.json:1:\d+: /);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const ok = tempDir({ '.git/HEAD': '', 'pgd-lint.config.json': JSON.stringify({ 'no-mixed-ddl-dml': { maxInsertRows: 0 } }), 'a.sql': 'SELECT 1;\n' });
+    expect(cli(['a.sql'], { cwd: ok }).code).toBe(0);
+  });
+
+  test('include and exclude are relative to the discovered config file, from any sub-folder', () => {
+    const dir = tempDir({
+      '.git/HEAD': '',
+      'pgd-lint.config.json': JSON.stringify({ include: ['db/**/*.sql'], exclude: ['db/legacy/**'] }),
+      'db/migrations/001_a.sql': 'CREATE TABLE t (id int PRIMARY KEY, n text);\n',
+      'db/migrations/002_b.sql': 'CREATE INDEX i ON t (n);\n',
+      'db/legacy/001_x.sql': 'LOCK TABLE t;\n',
+    });
+    const atRoot = cli(['--format', 'compact'], { cwd: dir });
+    expect(atRoot.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^db\/migrations\/002_b\.sql:1:1: error: .*\[require-concurrent-index\]$/)]);
+    // A folder on the command line: the excluded files stay out.
+    const folder = cli(['db', '--format', 'compact'], { cwd: dir });
+    expect(folder.stdout).not.toContain('legacy');
+    expect(folder.stdout).toContain('db/migrations/002_b.sql:1:1');
+    // From a sub-folder: the config's globs still mean the same files.
+    const sub = cli(['--format', 'compact'], { cwd: path.join(dir, 'db') });
+    expect(sub.stderr).toBe('');
+    expect(sub.code).toBe(1);
+    expect(sub.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^\.\.\/db\/migrations\/002_b\.sql:1:1: error:/)]);
+    const subFolder = cli(['.', '--format', 'compact'], { cwd: path.join(dir, 'db') });
+    expect(subFolder.stdout).not.toContain('legacy');
+    // --print-config shows the globs as written.
+    expect(JSON.parse(cli(['--print-config'], { cwd: path.join(dir, 'db') }).stdout).exclude).toEqual(['db/legacy/**']);
+  });
+});
+
+describe('sqitch (audit)', () => {
+  test('deploy scripts run in sqitch.plan order, whether the project, its deploy folder or a glob is given', () => {
+    const dir = tempDir({
+      'sqitch.plan': [
+        '%syntax-version=1.0.0',
+        '%project=flipr',
+        '',
+        'users 2023-01-01T00:00:00Z A <a@example.com> # users',
+        'flips [users] 2023-01-02T00:00:00Z A <a@example.com> # flips',
+        '@v1.0 2023-01-03T00:00:00Z A <a@example.com> # tag',
+        'appschema [flips] 2023-01-04T00:00:00Z A <a@example.com>',
+        '',
+      ].join('\n'),
+      'deploy/users.sql': 'CREATE TABLE users (id int PRIMARY KEY, n text);\n',
+      'deploy/flips.sql': 'CREATE TABLE flips (id int PRIMARY KEY, u int);\n',
+      'deploy/appschema.sql': 'CREATE INDEX users_n ON users (n);\n',
+      'revert/users.sql': 'DROP TABLE users;\n',
+      'verify/users.sql': 'SELECT 1;\n',
+    });
+    const order = ['deploy/users.sql', 'deploy/flips.sql', 'deploy/appschema.sql'];
+    for (const arg of ['.', 'deploy', 'deploy/*.sql']) {
+      const r = cli(['--runner', 'sqitch', arg, '--format', 'json'], { cwd: dir });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout).files.map((f: { path: string }) => f.path)).toEqual(order);
+    }
   });
 });
