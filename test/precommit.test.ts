@@ -75,13 +75,14 @@ withPreCommit('pre-commit, end to end', () => {
     GIT_COMMITTER_EMAIL: 'test@example.com',
   });
 
-  function run(dir: string, cmd: string, args: string[]): { code: number | null; out: string } {
-    const r = spawnSync(cmd, args, { cwd: dir, env: env(dir), encoding: 'utf8', timeout: 120000 });
+  /** Runs a command in `dir`; pre-commit keeps its cache under `home` (never in this checkout). */
+  function run(dir: string, cmd: string, args: string[], home = dir): { code: number | null; out: string } {
+    const r = spawnSync(cmd, args, { cwd: dir, env: env(home), encoding: 'utf8', timeout: 120000 });
     return { code: r.status, out: `${r.stdout}${r.stderr}` };
   }
 
   test('pre-commit itself validates the manifest', () => {
-    const r = run(ROOT, 'pre-commit', ['validate-manifest', HOOKS_FILE]);
+    const r = run(ROOT, 'pre-commit', ['validate-manifest', HOOKS_FILE], tempDir());
     expect(r.out).toBe('');
     expect(r.code).toBe(0);
   });
