@@ -41,7 +41,8 @@ function firstInvalidUtf8(bytes: Buffer): { line: number; column: number; byte: 
     for (let k = 1; ok && k < len; k++) ok = (bytes[i + k] & 0xc0) === 0x80;
     if (ok && len > 1) ok = decoderOk(bytes.subarray(i, i + len));
     if (!ok) {
-      const column = Buffer.from(bytes.subarray(lineStart, i)).toString('utf8').length + 1;
+      // Columns count characters (code points), as in every other position the tool reports.
+      const column = [...Buffer.from(bytes.subarray(lineStart, i)).toString('utf8')].length + 1;
       return { line, column, byte: b };
     }
     if (b === 10) {

@@ -67,16 +67,29 @@ export function parseSql(sql: string): { stmts: pg.RawStmt[] } | { message: stri
     const result = pg.parseSync(sql);
     return { stmts: result.stmts ?? [] };
   } catch (e) {
-    return parseError(e, Buffer.byteLength(sql));
+    return parseError(e, sql);
   }
 }
 
-function parseError(e: unknown, length: number): { message: string; byte: number } {
+function parseError(e: unknown, sql: string): { message: string; byte: number } {
   if (pg.hasSqlDetails(e) && e.sqlDetails) {
-    return { message: e.sqlDetails.message, byte: Math.min(e.sqlDetails.cursorPosition, length) };
+    // PostgreSQL's error cursor counts characters (code points) from 0, not bytes.
+    return { message: e.sqlDetails.message, byte: byteOfChar(sql, e.sqlDetails.cursorPosition) };
   }
   const message = e instanceof Error ? e.message : String(e);
   return { message, byte: 0 };
+}
+
+/** The UTF-8 byte offset of the code point at index `chars` of `sql` (its length past the end). */
+function byteOfChar(sql: string, chars: number): number {
+  let bytes = 0;
+  let i = 0;
+  for (let n = 0; n < chars && i < sql.length; n++) {
+    const c = sql.codePointAt(i)!;
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    i += c > 0xffff ? 2 : 1;
+  }
+  return bytes;
 }
 
 /** Runs the PostgreSQL scanner. A lexical error keeps the tokens before it. */
