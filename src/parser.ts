@@ -98,17 +98,62 @@ function scan(sql: string): ScanOutcome {
   try {
     return { tokens: pg.scanSync(sql).tokens.map(toToken) };
   } catch (e) {
-    // The scanner does not say where it stopped; the parser does, for the same lexical error.
-    const err = parseSql(sql);
-    if (!('byte' in err)) throw e;
-    const prefix = Buffer.from(sql, 'utf8').subarray(0, err.byte).toString('utf8');
-    let tokens: Token[];
+    const found = lexicalError(sql);
+    if (!found) throw e;
+    return found;
+  }
+}
+
+const GRAMMAR_ERROR = /^syntax error at (or near|end of input)/;
+
+/**
+ * The scanner failed on `sql` and does not say where; the parser does, but it reports the first
+ * error, which may be a grammar error in an earlier statement. Such errors are stepped over, a
+ * token at a time, until the parser reports the lexical error (unterminated quote, dollar quote,
+ * comment, ...): the tokens before it, and where it is.
+ */
+function lexicalError(sql: string): ScanOutcome | undefined {
+  const buf = Buffer.from(sql, 'utf8');
+  const tokens: Token[] = [];
+  const take = (list: Token[], base: number): void => {
+    for (const t of list) tokens.push({ ...t, start: t.start + base, end: t.end + base });
+  };
+  let at = 0; // the scanner starts afresh here: a token boundary
+  for (let guard = 0; guard < 10000 && at < buf.length; guard++) {
+    const rest = buf.subarray(at).toString('utf8');
+    const err = parseSql(rest);
+    if (!('byte' in err)) return undefined;
+    const before = buf.subarray(at, at + err.byte).toString('utf8');
+    let prefix: Token[];
     try {
-      tokens = prefix.trim() === '' ? [] : pg.scanSync(prefix).tokens.map(toToken);
+      prefix = before.trim() === '' ? [] : pg.scanSync(before).tokens.map(toToken);
     } catch {
-      tokens = [];
+      return { tokens, errorAt: at, errorMessage: err.message };
     }
-    return { tokens, errorAt: err.byte, errorMessage: err.message };
+    take(prefix, at);
+    const step = GRAMMAR_ERROR.test(err.message) ? firstToken(buf, at + err.byte) : undefined;
+    if (!step) return { tokens, errorAt: at + err.byte, errorMessage: err.message };
+    take([step], at + err.byte);
+    at += err.byte + step.end;
+  }
+  return undefined;
+}
+
+/**
+ * The token that starts at byte `pos`: scanning a growing piece until a second token begins (small
+ * pieces first, so that an unterminated literal further on is not in them).
+ */
+function firstToken(buf: Buffer, pos: number): Token | undefined {
+  for (let size = 2; ; size *= 2) {
+    let end = Math.min(buf.length, pos + size);
+    while (end > pos && end < buf.length && (buf[end] & 0xc0) === 0x80) end--;
+    try {
+      const list = pg.scanSync(buf.subarray(pos, end).toString('utf8')).tokens.map(toToken);
+      if (list.length >= 2 || (end === buf.length && list.length === 1)) return list[0];
+    } catch {
+      /* cut inside the token: a longer piece */
+    }
+    if (end === buf.length) return undefined;
   }
 }
 
@@ -196,7 +241,7 @@ function fillSpaces(buf: Buffer, start: number, end: number): void {
  * Splits a file into statements and parses them.
  * @param wantComments also collect the comments (needed for directives).
  */
-export function parseFile(source: SourceText, wantComments: boolean): ParsedFile {
+export function parseFile(source: SourceText, wantComments: boolean, sizes: ChunkSizes = DEFAULT_SIZES): ParsedFile {
   const skipped: ParsedFile['skipped'] = [];
   let text = source.text;
   // NUL would end the C string inside the parser; a space has the same byte length.
@@ -206,21 +251,9 @@ export function parseFile(source: SourceText, wantComments: boolean): ParsedFile
     if (skipped.length > 0) text = buf.toString('utf8');
   }
 
-  let statements: ParsedStatement[];
-  const whole = text.trim() === '' ? { stmts: [] } : parseSql(text);
-  let tokens: ScanOutcome | null = null;
-  if ('stmts' in whole) {
-    statements = fromWholeParse(source, text, whole.stmts);
-    const last = statements[statements.length - 1];
-    // The last statement runs to the end of the input: trim trailing comments with the scanner.
-    if (last && last.end === source.text.length) {
-      tokens = scan(text);
-      trimLast(source, last, tokens.tokens);
-    }
-  } else {
-    tokens = scan(text);
-    statements = splitAndParse(source, text, tokens);
-  }
+  if (Buffer.byteLength(text) > sizes.bigFile) return parseInChunks(source, text, wantComments, skipped, sizes.chunk);
+  const { statements, tokens: scanned } = parseText(source, text, 0);
+  let tokens = scanned;
   // Comments are found on first use: scanning a file costs about as much as parsing it, and most
   // runs read no comment (no directive, a runner without annotation comments).
   let comments: Comment[] | undefined;
@@ -231,13 +264,7 @@ export function parseFile(source: SourceText, wantComments: boolean): ParsedFile
       comments = [];
       if (wantComments) {
         tokens ??= scan(text);
-        for (const t of tokens.tokens) {
-          if (isComment(t)) {
-            const start = source.indexOfByte(t.start);
-            const end = source.indexOfByte(t.end);
-            comments.push({ start, end, text: source.text.slice(start, end) });
-          }
-        }
+        commentsOf(source, tokens.tokens, 0, comments);
       }
       return comments;
     },
@@ -245,48 +272,194 @@ export function parseFile(source: SourceText, wantComments: boolean): ParsedFile
   };
 }
 
-function fromWholeParse(source: SourceText, text: string, stmts: pg.RawStmt[]): ParsedStatement[] {
+/** The comments among tokens of text that starts at byte `base` of the file. */
+function commentsOf(source: SourceText, tokens: Token[], base: number, out: Comment[]): void {
+  for (const t of tokens) {
+    if (isComment(t)) {
+      const start = source.indexOfByte(base + t.start);
+      const end = source.indexOfByte(base + t.end);
+      out.push({ start, end, text: source.text.slice(start, end) });
+    }
+  }
+}
+
+/**
+ * Parses `text`, which starts at byte `base` of the file and ends at a statement boundary: at once
+ * when the grammar accepts it, else statement by statement. Returns the scan when it made one.
+ */
+function parseText(source: SourceText, text: string, base: number): { statements: ParsedStatement[]; tokens: ScanOutcome | null } {
+  const whole = text.trim() === '' ? { stmts: [] } : parseSql(text);
+  if ('stmts' in whole) return { statements: fromWholeParse(source, text, whole.stmts, base), tokens: null };
+  const tokens = scan(text);
+  return { statements: splitAndParse(source, text, tokens, base), tokens };
+}
+
+/**
+ * Files above `bigFile` bytes are parsed a piece at a time: the parser's WebAssembly memory is
+ * limited (1 GB), and one parse of a file of tens of megabytes (a data dump of INSERTs) exhausts it.
+ */
+export interface ChunkSizes {
+  /** Files above this many bytes are parsed in pieces. */
+  bigFile: number;
+  /** About this many bytes a piece. */
+  chunk: number;
+}
+const DEFAULT_SIZES: ChunkSizes = { bigFile: 4 * 1024 * 1024, chunk: 1024 * 1024 };
+
+/**
+ * A big file in pieces of about `chunkBytes` that end at a top-level semicolon (found with the
+ * scanner, so never inside a string, comment or routine body); each piece is parsed as a file of
+ * its own would be, at its place in the file.
+ */
+function parseInChunks(source: SourceText, text: string, wantComments: boolean, skipped: ParsedFile['skipped'], chunkBytes: number): ParsedFile {
+  const buf = Buffer.from(text, 'utf8');
+  const statements: ParsedStatement[] = [];
+  const pieces: Array<{ pos: number; piece: string }> = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    // Fast path: a piece that ends at a line ending in ";" and that the grammar accepts whole ends
+    // at a statement boundary (a cut inside a string, a comment, parentheses or a routine body
+    // leaves it unterminated: the parser refuses it, and the scanner decides instead).
+    const likely = buf.length - pos > chunkBytes ? likelyEnd(buf, pos, pos + chunkBytes) : undefined;
+    if (likely !== undefined) {
+      const piece = buf.subarray(pos, likely).toString('utf8');
+      const parsed = parseSql(piece);
+      if ('stmts' in parsed) {
+        statements.push(...fromWholeParse(source, piece, parsed.stmts, pos));
+        pieces.push({ pos, piece });
+        pos = likely;
+        continue;
+      }
+    }
+    let cut = buf.length;
+    for (let size = chunkBytes; pos + size < buf.length; size *= 2) {
+      let end = pos + size;
+      while (end > pos && (buf[end] & 0xc0) === 0x80) end--; // not inside a character
+      const window = scan(buf.subarray(pos, end).toString('utf8'));
+      const ends = statementEnds(window.tokens);
+      if (ends.length > 0) {
+        cut = pos + window.tokens[ends[ends.length - 1]].end;
+        break;
+      }
+    }
+    const piece = buf.subarray(pos, cut).toString('utf8');
+    statements.push(...parseText(source, piece, pos).statements);
+    pieces.push({ pos, piece });
+    pos = cut;
+  }
+  let comments: Comment[] | undefined;
+  return {
+    statements,
+    // On first use, as for other files.
+    get comments(): Comment[] {
+      if (!comments) {
+        comments = [];
+        if (wantComments) for (const p of pieces) commentsOf(source, scan(p.piece).tokens, p.pos, comments);
+      }
+      return comments;
+    },
+    skipped,
+  };
+}
+
+/**
+ * The byte after the last `;` at a line's end in buf[from, to) whose line has no `--` before it
+ * (a `;` in a line comment ends nothing), or undefined.
+ */
+function likelyEnd(buf: Buffer, from: number, to: number): number | undefined {
+  for (let at = buf.lastIndexOf(';\n', to - 2); at > from; at = buf.lastIndexOf(';\n', at - 1)) {
+    const lineStart = buf.lastIndexOf(10, at) + 1;
+    if (buf.subarray(Math.max(lineStart, from), at).includes('--')) continue;
+    return at + 2;
+  }
+  return undefined;
+}
+
+/** Indexes of the tokens that end a statement: semicolons outside parentheses and routine bodies. */
+function statementEnds(tokens: Token[]): number[] {
+  const ends: number[] = [];
+  forEachStatement(tokens, (endIndex) => ends.push(endIndex));
+  return ends;
+}
+
+function fromWholeParse(source: SourceText, text: string, stmts: pg.RawStmt[], base: number): ParsedStatement[] {
   const total = Buffer.byteLength(text);
   return stmts.map((raw) => {
     const loc = raw.stmt_location ?? 0;
     const endByte = raw.stmt_len ? loc + raw.stmt_len : total;
-    const start = source.indexOfByte(loc);
-    let end = source.indexOfByte(endByte);
+    const start = source.indexOfByte(base + loc);
+    let end = source.indexOfByte(base + endByte);
     while (end > start && /\s/.test(source.text[end - 1])) end--;
-    return { start, end, node: raw.stmt as AstNode, byteBase: 0 };
+    // The statement ends with its last token: a comment before its semicolon (or the end of the
+    // file) is not part of it, as when the file is split statement by statement.
+    const slice = source.text.slice(start, end);
+    if (slice.includes('--') || slice.includes('/*')) {
+      const tokens = scan(slice).tokens;
+      for (let i = tokens.length - 1; i >= 0; i--) {
+        const t = tokens[i];
+        if (isComment(t) || t.text === ';') continue;
+        end = source.indexOfByte(base + loc + t.end);
+        break;
+      }
+    }
+    return { start, end, node: raw.stmt as AstNode, byteBase: base };
   });
 }
 
-function trimLast(source: SourceText, stmt: ParsedStatement, tokens: Token[]): void {
-  for (let i = tokens.length - 1; i >= 0; i--) {
-    const t = tokens[i];
-    if (isComment(t) || t.text === ';') continue;
-    const end = source.indexOfByte(t.end);
-    if (end > stmt.start && end < stmt.end) stmt.end = end;
-    return;
-  }
-}
-
-/** Splits at top-level semicolons (not inside parentheses or a BEGIN ATOMIC body) and parses each. */
-function splitAndParse(source: SourceText, text: string, scanned: ScanOutcome): ParsedStatement[] {
-  const buf = Buffer.from(text, 'utf8');
-  const out: ParsedStatement[] = [];
-  let first: Token | null = null;
-  let last: Token | null = null;
+/**
+ * Walks the statements of a token list: calls `onEnd` with the index of each top-level semicolon
+ * (not inside parentheses or a BEGIN ATOMIC body) and the index of the statement's first token.
+ */
+function forEachStatement(tokens: Token[], onEnd: (endIndex: number, firstIndex: number) => void): void {
+  let first = -1;
   let depth = 0;
   let beginDepth = 0;
   let routine = false; // CREATE [OR REPLACE] FUNCTION / PROCEDURE: BEGIN ATOMIC bodies hold semicolons
   let words = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i];
+    if (isComment(tok)) continue;
+    const upper = tok.text.toUpperCase();
+    if (first === -1) {
+      first = i;
+      depth = 0;
+      beginDepth = 0;
+      routine = false;
+      words = 0;
+    }
+    words++;
+    if (words <= 4 && (upper === 'FUNCTION' || upper === 'PROCEDURE')) routine = true;
+    if (tok.text === '(') depth++;
+    else if (tok.text === ')') depth = Math.max(0, depth - 1);
+    else if (routine && upper === 'BEGIN') beginDepth++;
+    else if (routine && beginDepth > 0 && upper === 'CASE') beginDepth++;
+    else if (routine && beginDepth > 0 && upper === 'END') beginDepth--;
+    if (tok.text === ';' && depth === 0 && beginDepth === 0) {
+      onEnd(i, first);
+      first = -1;
+    }
+  }
+}
 
-  let pieceTokens: Token[] = [];
-  const flush = (endByte: number | null): void => {
-    if (!first || !last) return;
-    const startByte = first.start;
-    pieceTokens = pieceTokens.map((t) => ({ ...t, start: t.start - startByte, end: t.end - startByte }));
-    const stopByte = endByte ?? last.end;
+/**
+ * Splits at top-level semicolons and parses each statement. `text` starts at byte `base` of the
+ * file; token offsets are bytes of `text`.
+ */
+function splitAndParse(source: SourceText, text: string, scanned: ScanOutcome, base: number): ParsedStatement[] {
+  const buf = Buffer.from(text, 'utf8');
+  const out: ParsedStatement[] = [];
+  const tokens = scanned.tokens;
+
+  /** Parses tokens[from..to] (no semicolon), the text up to `stopByte` (default: its last token's end). */
+  const flush = (from: number, to: number, stopByte?: number): void => {
+    const code = tokens.slice(from, to + 1).filter((t) => !isComment(t));
+    if (code.length === 0) return;
+    const startByte = code[0].start;
+    stopByte ??= code[code.length - 1].end;
+    const pieceTokens = code.map((t) => ({ ...t, start: t.start - startByte, end: t.end - startByte }));
     const piece = buf.subarray(startByte, stopByte).toString('utf8');
-    const start = source.indexOfByte(startByte);
-    const end = source.indexOfByte(last.end);
+    const start = source.indexOfByte(base + startByte);
+    const end = source.indexOfByte(base + code[code.length - 1].end);
     let parsed = parseSql(piece);
     let legacy: ParsedStatement['legacy'];
     if (!('stmts' in parsed)) {
@@ -302,53 +475,33 @@ function splitAndParse(source: SourceText, text: string, scanned: ScanOutcome): 
     if ('stmts' in parsed) {
       if (parsed.stmts.length === 0) return;
       const raw = parsed.stmts[0];
-      out.push({ start, end, node: raw.stmt as AstNode, byteBase: startByte, legacy });
+      out.push({ start, end, node: raw.stmt as AstNode, byteBase: base + startByte, legacy });
     } else {
-      out.push({ start, end, error: { message: parsed.message, index: source.indexOfByte(startByte + parsed.byte) }, byteBase: startByte });
+      out.push({ start, end, error: { message: parsed.message, index: source.indexOfByte(base + startByte + parsed.byte) }, byteBase: base + startByte });
     }
   };
 
-  for (const tok of scanned.tokens) {
-    if (isComment(tok)) continue;
-    const upper = tok.text.toUpperCase();
-    if (!first) {
-      first = tok;
-      pieceTokens = [];
-      depth = 0;
-      beginDepth = 0;
-      routine = false;
-      words = 0;
-    }
-    words++;
-    pieceTokens.push(tok);
-    if (words <= 4 && (upper === 'FUNCTION' || upper === 'PROCEDURE')) routine = true;
-    if (tok.text === '(') depth++;
-    else if (tok.text === ')') depth = Math.max(0, depth - 1);
-    else if (routine && upper === 'BEGIN') beginDepth++;
-    else if (routine && beginDepth > 0 && upper === 'CASE') beginDepth++;
-    else if (routine && beginDepth > 0 && upper === 'END') beginDepth--;
-    if (tok.text === ';' && depth === 0 && beginDepth === 0) {
-      if (last && last !== tok) flush(null);
-      first = null;
-      last = null;
-      continue;
-    }
-    last = tok;
-  }
+  let next = 0; // first token not yet in a statement
+  forEachStatement(tokens, (endIndex, firstIndex) => {
+    if (endIndex > firstIndex) flush(firstIndex, endIndex - 1);
+    next = endIndex + 1;
+  });
+  const rest = tokens.slice(next);
+  const firstCode = next + rest.findIndex((t) => !isComment(t));
   if (scanned.errorAt !== undefined) {
-    // A lexical error (unterminated quote, dollar quote or comment) swallows the rest of the file.
-    const startByte = first ? first.start : scanned.errorAt;
-    const start = source.indexOfByte(startByte);
-    let end = source.text.length;
+    // A lexical error (unterminated quote, dollar quote or comment) swallows the rest of the text.
+    const startByte = firstCode >= next ? tokens[firstCode].start : scanned.errorAt;
+    const start = source.indexOfByte(base + startByte);
+    let end = source.indexOfByte(base + buf.length);
     while (end > start && /\s/.test(source.text[end - 1])) end--;
     out.push({
       start,
       end,
-      error: { message: scanned.errorMessage ?? 'syntax error', index: source.indexOfByte(scanned.errorAt) },
-      byteBase: startByte,
+      error: { message: scanned.errorMessage ?? 'syntax error', index: source.indexOfByte(base + scanned.errorAt) },
+      byteBase: base + startByte,
     });
-  } else {
-    flush(buf.length);
+  } else if (firstCode >= next) {
+    flush(firstCode, tokens.length - 1, buf.length);
   }
   return out;
 }
