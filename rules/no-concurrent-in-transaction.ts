@@ -12,7 +12,8 @@ import { concurrentLabel, noTransactionHowTo, reindexSql, topLevelCount } from '
 import { whereRuns } from '../src/describe';
 import type { Stmt, Transaction } from '../src/model';
 import type { Rule, StatementContext } from '../src/rule';
-import { deparse } from '../src/sqlgen';
+import { deparseOr } from '../src/sqlgen';
+import { writtenSql } from '../src/unsupported-local-ddl';
 
 const RUNNER_NAMES: Record<string, string> = {
   flyway: 'Flyway',
@@ -71,10 +72,10 @@ function sameCallStatements(ctx: StatementContext, stmt: Stmt): Stmt[] {
   return ctx.file.statements.filter((s) => s.parent === stmt.parent && s.via === stmt.via && s.at === stmt.at && s.type !== '');
 }
 
-/** SQL of the statement for suggestions (REINDEX in the PostgreSQL 12+ spelling). */
+/** SQL of the statement for suggestions (REINDEX in the PostgreSQL 12+ spelling); as written when the deparser cannot write it. */
 function sqlOf(stmt: Stmt): string {
   if (stmt.type === 'ReindexStmt') return reindexSql(stmt.f, true);
-  return deparse(stmt.node!);
+  return deparseOr(stmt.node!, () => writtenSql(stmt));
 }
 
 export const rule: Rule = {

@@ -15,7 +15,7 @@ import { shown } from '../src/describe';
 import { describeLock } from '../src/pgd';
 import type { RunModel } from '../src/model';
 import type { Rule, Severity, StatementContext } from '../src/rule';
-import { clone, deparse } from '../src/sqlgen';
+import { clone, deparse, deparseOr } from '../src/sqlgen';
 import { Target, atLeast, productName } from '../src/targets';
 import { builtins, isBinaryCoercible, typeKey } from '../src/volatility';
 
@@ -500,8 +500,9 @@ function generalCase(
   const fn = formatName({ schema: q.schema, name: helperName(q.name, column, 'sync') });
   const trg = quoteIdent(helperName(q.name, column, 'sync'));
   const using = def.raw_default;
-  const convRow = using ? deparse(qualifyColumns(using, 'new')) : `NEW.${c}`;
-  const conv = using ? deparse(using) : c;
+  // A placeholder when the deparser cannot write the USING expression (this is suggestion text, not a fix).
+  const convRow = using ? deparseOr(qualifyColumns(using, 'new'), '<the USING expression, with NEW. before each column>') : `NEW.${c}`;
+  const conv = using ? deparseOr(using, '<the USING expression>') : c;
   const typeText = typeSql(def.typeName);
   const body = ['BEGIN', `  NEW.${nc} := ${convRow};`, '  RETURN NEW;', 'END'].join('\n');
   const tag = body.includes('$sync$') ? '$sync1$' : '$sync$';

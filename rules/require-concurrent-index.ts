@@ -7,7 +7,8 @@ import { rangeVarName } from '../src/ast';
 import { shown, sqlName } from '../src/describe';
 import { describeLock } from '../src/pgd';
 import type { Rule } from '../src/rule';
-import { clone, deparse, dollarQuote } from '../src/sqlgen';
+import { clone, deparseOr, dollarQuote, tryDeparse } from '../src/sqlgen';
+import { writtenSql } from '../src/unsupported-local-ddl';
 
 export const rule: Rule = {
   meta: {
@@ -52,14 +53,17 @@ export const rule: Rule = {
 
     const concurrent = clone(stmt.node!);
     concurrent.IndexStmt.concurrent = true;
-    const sql = deparse(concurrent);
+    // When the deparser cannot write the statement (a tree shape it does not know, or nested too
+    // deeply), the suggestion is the statement as written with CONCURRENTLY added, and no fix.
+    const deparsed = tryDeparse(concurrent);
+    const sql = deparsed ?? writtenSql(stmt).replace(/^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX)\b/i, '$1 CONCURRENTLY');
     const partitioned = table?.partitioned;
     const lines: string[] = [];
     if (partitioned) {
       lines.push(
         `-- ${shown(q)} is partitioned: PostgreSQL cannot build its index CONCURRENTLY in one statement.`,
         `-- 1. Create the index on the parent only (instant, no rows):`,
-        `${deparse(onlyParent(stmt.node!))};`,
+        `${deparseOr(onlyParent(stmt.node!), () => writtenSql(stmt).replace(/\bON\s+(?!ONLY\b)/i, 'ON ONLY '))};`,
         `-- 2. For each partition, outside any transaction block: CREATE INDEX CONCURRENTLY ... ON <partition> (...);`,
         `-- 3. Attach each: ALTER INDEX <parent index> ATTACH PARTITION <partition index>;`,
       );
@@ -78,11 +82,12 @@ export const rule: Rule = {
       message,
       suggestion: lines.join('\n'),
       span: { start: stmt.start, end: stmt.end },
-      fix: partitioned
-        ? undefined
-        : ctx.options.indexStrategy === 'run-on-all-nodes' && target.family !== 'bdr1'
-          ? { steps: [{ sql: `SELECT bdr.run_on_all_nodes(${dollarQuote(sql)})`, mode: 'in-place' }] }
-          : { steps: [{ sql, mode: 'outside-transaction' }] },
+      fix:
+        partitioned || deparsed === undefined
+          ? undefined
+          : ctx.options.indexStrategy === 'run-on-all-nodes' && target.family !== 'bdr1'
+            ? { steps: [{ sql: `SELECT bdr.run_on_all_nodes(${dollarQuote(sql)})`, mode: 'in-place' }] }
+            : { steps: [{ sql, mode: 'outside-transaction' }] },
     });
   },
 };

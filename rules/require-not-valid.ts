@@ -12,7 +12,8 @@ import { columnConstraints, makeNotValid, tableLevel, validatesOnAdd } from '../
 import { shown } from '../src/describe';
 import { describeLock } from '../src/pgd';
 import type { FixStep, Rule, StatementContext } from '../src/rule';
-import { clone, deparse, dollarQuote } from '../src/sqlgen';
+import { clone, dollarQuote, tryDeparse } from '../src/sqlgen';
+import { writtenSql } from '../src/unsupported-local-ddl';
 import { Target, productName } from '../src/targets';
 
 interface Found {
@@ -85,8 +86,12 @@ export const rule: Rule = {
     if (found.length === 0) return;
 
     const validates = found.map((x) => `ALTER TABLE ${rel.sql} VALIDATE CONSTRAINT ${quoteIdent(x.name)}`);
-    const first = deparse(rewritten);
-    const inPlace = [first, ...added.map((n) => deparse(n))];
+    const first = tryDeparse(rewritten);
+    const rest = added.map((n) => tryDeparse(n));
+    // When the deparser cannot write the statements, the suggestion shows the statement as written
+    // (to be changed by hand) and there is no fix.
+    const writable = first !== undefined && rest.every((x) => x !== undefined);
+    const inPlace = writable ? [first, ...(rest as string[])] : [`${writtenSql(stmt)} /* with NOT VALID on the constraints it adds */`];
     const partitionedFk = !!rel.table?.partitioned && found.some((x) => x.kind === 'foreign');
 
     ctx.report({
@@ -94,7 +99,7 @@ export const rule: Rule = {
       suggestion: suggestion(ctx, inPlace, validates, found, partitionedFk),
       span: { start: stmt.start, end: stmt.end },
       fix:
-        stmt.via || partitionedFk
+        stmt.via || partitionedFk || !writable
           ? undefined
           : {
               steps: [

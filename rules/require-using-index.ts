@@ -15,7 +15,8 @@ import { ColumnConstraint, columnConstraints } from '../src/constraint-validatio
 import { shown } from '../src/describe';
 import { describeLock } from '../src/pgd';
 import type { FixStep, Rule, StatementContext } from '../src/rule';
-import { clone, deparse, dollarQuote } from '../src/sqlgen';
+import { clone, deparse, deparseOr, dollarQuote } from '../src/sqlgen';
+import { writtenSql } from '../src/unsupported-local-ddl';
 import { productName } from '../src/targets';
 
 /** One PRIMARY KEY / UNIQUE constraint the statement adds by building a new index. */
@@ -196,7 +197,7 @@ function reportPgd(ctx: StatementContext, rel: RelationRef, planned: Planned[], 
       `-- ${shown(rel.q)} is partitioned: PostgreSQL builds no index CONCURRENTLY on a partitioned table and has no USING INDEX for it.`,
       `-- 1. For each partition, ${outsideTransactionPlace(stmt)}: CREATE UNIQUE INDEX CONCURRENTLY <partition>_${planned[0].columns.join('_')}_idx ON <partition> (${planned[0].columns.map(quoteIdent).join(', ')});`,
       `-- 2. Then add the constraint to the parent: PostgreSQL attaches the partitions' matching indexes instead of building new ones.`,
-      `${deparse(stmt.node!)};`,
+      `${deparseOr(stmt.node!, () => writtenSql(stmt))};`,
     );
   } else {
     if (restSql) lines.push('-- 1. In place of this statement, without the constraint:', wrap(restSql));

@@ -81,14 +81,14 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
     active.push({ rule, severity: sev, options });
   }
 
-  const push = (ruleId: string, severity: Severity, stmt: Stmt | undefined, file: FileModel, r: Report): void => {
+  const push = (ruleId: string, severity: Severity, stmt: Stmt | undefined, file: FileModel, r: Report, fixedSeverity = false): void => {
     if (!file.report || (stmt && stmt.down)) return;
     const start = r.span?.start ?? stmt?.start ?? 0;
     const end = r.span?.end ?? stmt?.end ?? start;
     const s = file.source.position(start);
     const e = file.source.position(Math.max(start, end));
     // A rule's per-finding severity applies unless the user set the rule's severity.
-    const override = opts.severities[ruleId];
+    const override = fixedSeverity ? undefined : opts.severities[ruleId];
     const sev: Severity = override === 'error' || override === 'warning' ? override : severity;
     results.get(file)!.push({
       ruleId,
@@ -105,6 +105,14 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
       stmt,
       fix: r.fix,
     });
+  };
+
+  /**
+   * A rule that throws (a bug, or input deeper than a walker can take) does not end the run: the
+   * statement gets a warning under the rule's id, and the other rules and statements go on.
+   */
+  const couldNotCheck = (ruleId: string, stmt: Stmt, err: unknown, what = 'this statement'): void => {
+    push(ruleId, 'warning', stmt, stmt.file, { message: `pgd-lint could not check ${what} with ${ruleId}: ${errorMessage(err)}`, span: { start: stmt.start, end: stmt.end } }, true);
   };
 
   const catalog = new Catalog();
@@ -151,52 +159,74 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
         if (file.report && !stmt.down) {
           for (const a of active) {
             if (!a.rule.statement) continue;
-            a.rule.statement({
-              target: opts.target,
-              options: a.options,
-              model,
-              file,
-              stmt,
-              catalog,
-              facts: f,
-              session,
-              factsOf,
-              isNewTable,
-              createdInTx,
-              table: (q) => catalog.table(q),
-              at: (loc) => (typeof loc === 'number' && loc >= 0 ? stmt.at(loc) : stmt.start),
-              report: (r) => push(a.rule.meta.id, r.severity ?? a.severity, stmt, file, r),
-            });
+            try {
+              a.rule.statement({
+                target: opts.target,
+                options: a.options,
+                model,
+                file,
+                stmt,
+                catalog,
+                facts: f,
+                session,
+                factsOf,
+                isNewTable,
+                createdInTx,
+                table: (q) => catalog.table(q),
+                at: (loc) => (typeof loc === 'number' && loc >= 0 ? stmt.at(loc) : stmt.start),
+                report: (r) => push(a.rule.meta.id, r.severity ?? a.severity, stmt, file, r),
+              });
+            } catch (err) {
+              couldNotCheck(a.rule.meta.id, stmt, err);
+            }
           }
         }
         // A down section (goose Down, dbmate down, .down.sql, ...) is not part of the forward run:
         // it must not drop or change what the up migrations created.
-        if (!stmt.down) applyStatement(stmt, catalog, session, mark, created, tx, tracker);
+        // A statement the catalog cannot take is left out of the replay; the run goes on.
+        if (!stmt.down) {
+          try {
+            applyStatement(stmt, catalog, session, mark, created, tx, tracker);
+          } catch {
+            /* skipped for the catalog */
+          }
+        }
       }
       if (tx.statements[tx.statements.length - 1] === stmt) {
         endTransaction(tx, stmt, catalog, session, mark, created);
         for (const a of active) {
-          a.rule.transaction?.({
-            target: opts.target,
-            options: a.options,
-            model,
-            tx,
-            catalog,
-            factsOf,
-            report: (s, r) => push(a.rule.meta.id, r.severity ?? a.severity, s, s.file, r),
-          });
+          if (!a.rule.transaction) continue;
+          try {
+            a.rule.transaction({
+              target: opts.target,
+              options: a.options,
+              model,
+              tx,
+              catalog,
+              factsOf,
+              report: (s, r) => push(a.rule.meta.id, r.severity ?? a.severity, s, s.file, r),
+            });
+          } catch (err) {
+            couldNotCheck(a.rule.meta.id, tx.statements.find((s) => s.file.report) ?? stmt, err, 'this transaction');
+          }
         }
       }
     }
   }
   for (const a of active) {
-    a.rule.end?.({
-      target: opts.target,
-      options: a.options,
-      model,
-      catalog,
-      report: (s, r) => push(a.rule.meta.id, r.severity ?? a.severity, s, s.file, r),
-    });
+    if (!a.rule.end) continue;
+    try {
+      a.rule.end({
+        target: opts.target,
+        options: a.options,
+        model,
+        catalog,
+        report: (s, r) => push(a.rule.meta.id, r.severity ?? a.severity, s, s.file, r),
+      });
+    } catch (err) {
+      const file = model.files.find((f) => f.report && f.statements.length > 0);
+      if (file) couldNotCheck(a.rule.meta.id, file.statements[file.statements.length - 1], err, 'the migrations');
+    }
   }
 
   const files: FileResult[] = [];
@@ -222,6 +252,13 @@ export function lint(inputs: InputFile[], opts: LintOptions): LintResult {
     files.push({ path: file.path, file, findings });
   }
   return { target: opts.target, model, files, facts };
+}
+
+/** The first line of an error's message, without the stack. */
+function errorMessage(err: unknown): string {
+  const raw = err instanceof Error ? err.message : String(err);
+  const line = raw.split('\n', 1)[0].trim();
+  return line || (err instanceof Error ? err.name : 'unknown error');
 }
 
 function directiveFinding(file: FileModel, d: FileModel['directives'][number], severity: Severity, message: string): Finding {

@@ -99,8 +99,9 @@ function scan(sql: string): ScanOutcome {
     return { tokens: pg.scanSync(sql).tokens.map(toToken) };
   } catch (e) {
     const found = lexicalError(sql);
-    if (!found) throw e;
-    return found;
+    if (found) return found;
+    // Not found (never seen): the whole text is one error rather than a crash.
+    return { tokens: [], errorAt: 0, errorMessage: e instanceof Error ? e.message : String(e) };
   }
 }
 
@@ -131,12 +132,25 @@ function lexicalError(sql: string): ScanOutcome | undefined {
       return { tokens, errorAt: at, errorMessage: err.message };
     }
     take(prefix, at);
-    const step = GRAMMAR_ERROR.test(err.message) ? firstToken(buf, at + err.byte) : undefined;
+    const step = GRAMMAR_ERROR.test(err.message) ? errorToken(err.message, buf, at + err.byte) : undefined;
     if (!step) return { tokens, errorAt: at + err.byte, errorMessage: err.message };
     take([step], at + err.byte);
     at += err.byte + step.end;
   }
-  return undefined;
+  return { tokens, errorAt: at, errorMessage: 'syntax error' };
+}
+
+/**
+ * The token a grammar error is at: PostgreSQL's message quotes its text (`syntax error at or near
+ * "..."`), which must be what the input has there; else the scanner finds it.
+ */
+function errorToken(message: string, buf: Buffer, pos: number): Token | undefined {
+  const near = /^syntax error at or near "([\s\S]*)"$/.exec(message)?.[1];
+  if (near) {
+    const bytes = Buffer.from(near, 'utf8');
+    if (bytes.length > 0 && buf.subarray(pos, pos + bytes.length).equals(bytes)) return { start: 0, end: bytes.length, text: near, name: 'ERROR_TOKEN' };
+  }
+  return firstToken(buf, pos);
 }
 
 /**

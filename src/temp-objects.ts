@@ -160,13 +160,21 @@ const SEQUENCE_FUNCS = new Set(['nextval', 'currval', 'setval']);
 export function tempReferences(look: TempLookup, roots: AstValue[], skip: Set<object> = new Set(), localNames: Set<string> = new Set()): TempRef[] {
   const out: TempRef[] = [];
   const ctes = new Set(localNames);
-  const collectCtes = (v: AstValue): void => {
-    if (!v || typeof v !== 'object') return;
-    if (Array.isArray(v)) return v.forEach(collectCtes);
+  // Explicit stacks, not recursion: an expression can be nested thousands of levels deep.
+  const pending: AstValue[] = [...roots];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (!v || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (const x of v) pending.push(x);
+      continue;
+    }
     if (v.CommonTableExpr && typeof v.CommonTableExpr.ctename === 'string') ctes.add(v.CommonTableExpr.ctename);
-    for (const k of Object.keys(v)) collectCtes(v[k]);
-  };
-  roots.forEach(collectCtes);
+    for (const k in v) {
+      const x = v[k];
+      if (x && typeof x === 'object') pending.push(x);
+    }
+  }
 
   const seen = new Set<string>();
   const add = (r: TempRef | undefined): void => {
@@ -177,16 +185,20 @@ export function tempReferences(look: TempLookup, roots: AstValue[], skip: Set<ob
     out.push(r);
   };
 
-  const visit = (v: AstValue): void => {
-    if (!v || typeof v !== 'object' || skip.has(v)) return;
+  // Parents first, children in order (as a recursive walk): the first reference found is kept.
+  const stack: AstValue[] = [];
+  for (let i = roots.length - 1; i >= 0; i--) stack.push(roots[i]);
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (!v || typeof v !== 'object' || skip.has(v)) continue;
     if (Array.isArray(v)) {
-      for (const x of v) visit(x);
-      return;
+      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+      continue;
     }
     if (typeof v.relname === 'string') {
       // A RangeVar (wrapped or not): a table, view or sequence.
       if (!(v.schemaname === undefined && ctes.has(v.relname))) add(tempRelation(look, v));
-      return;
+      continue;
     }
     if (Array.isArray(v.names) && 'typemod' in v) {
       add(tempType(look, v));
@@ -210,18 +222,19 @@ export function tempReferences(look: TempLookup, roots: AstValue[], skip: Set<ob
         if (q) add(tempRelationByName(look, q, v.TypeCast.location));
       }
     }
-    for (const k of Object.keys(v)) {
-      const x = v[k];
-      if (x && typeof x === 'object') visit(x);
+    const keys = Object.keys(v);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const x = v[keys[i]];
+      if (x && typeof x === 'object') stack.push(x);
     }
-  };
-  roots.forEach(visit);
+  }
   return out;
 }
 
 function literalText(node: AstValue): string | undefined {
-  if (node?.A_Const?.sval) return node.A_Const.sval.sval ?? '';
-  if (node?.TypeCast) return literalText(node.TypeCast.arg);
+  let n = node;
+  while (n?.TypeCast) n = n.TypeCast.arg;
+  if (n?.A_Const?.sval) return n.A_Const.sval.sval ?? '';
   return undefined;
 }
 
@@ -245,25 +258,28 @@ export function plpgsqlQueries(createFunctionSql: string): AstValue[] {
       /* not SQL we can read */
     }
   };
-  const visit = (v: AstValue): void => {
-    if (!v || typeof v !== 'object') return;
-    if (Array.isArray(v)) return v.forEach(visit);
-    for (const k of Object.keys(v)) {
-      const inner = v[k];
-      if (k === 'PLpgSQL_expr' && inner && typeof inner.query === 'string') {
-        const mode = inner.parseMode ?? 0;
-        if (mode === 0) parse(inner.query);
-        else if (mode === 2) parse(`SELECT ${inner.query}`);
-        else {
-          // Assignment "target := expr": the expression starts after the first top-level := or =.
-          const rhs = afterAssignment(inner.query);
-          if (rhs !== undefined) parse(`SELECT ${rhs}`);
-        }
+  // (key, value) pairs, in the order of a recursive walk, on an explicit stack: bodies nest deeply.
+  const stack: Array<[string | undefined, AstValue]> = [[undefined, tree]];
+  while (stack.length > 0) {
+    const [k, v] = stack.pop()!;
+    if (k === 'PLpgSQL_expr' && v && typeof v.query === 'string') {
+      const mode = v.parseMode ?? 0;
+      if (mode === 0) parse(v.query);
+      else if (mode === 2) parse(`SELECT ${v.query}`);
+      else {
+        // Assignment "target := expr": the expression starts after the first top-level := or =.
+        const rhs = afterAssignment(v.query);
+        if (rhs !== undefined) parse(`SELECT ${rhs}`);
       }
-      visit(inner);
     }
-  };
-  visit(tree);
+    if (!v || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([undefined, v[i]]);
+      continue;
+    }
+    const keys = Object.keys(v);
+    for (let i = keys.length - 1; i >= 0; i--) stack.push([keys[i], v[keys[i]]]);
+  }
   return out;
 }
 

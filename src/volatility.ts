@@ -290,26 +290,62 @@ function ioFunction(type: string, dir: 'in' | 'out'): Vol | undefined {
   return f[`${type}${dir}`] ?? f[`${type}_${dir}`] ?? (dir === 'in' ? f['enum_in'] : f['enum_out']);
 }
 
+/** The parts of a node to analyse first, and how their results make the node's. */
+interface Plan {
+  children: AstValue[];
+  done: (results: Result[]) => Result;
+}
+
+const isPlan = (x: Result | Plan): x is Plan => 'children' in x;
+
+function worstOf(results: Result[]): Result {
+  let vol: Vol = 'i';
+  for (const r of results) vol = worst(vol, r.vol);
+  return { vol };
+}
+
+/**
+ * Walks an expression bottom-up. Each node says which children it needs (`step`) and how their
+ * results combine; `visit` runs that with an explicit stack, so an expression thousands of
+ * levels deep does not overflow the call stack. Children are analysed in order, before their
+ * parent, as a recursive walk would: the causes come out in the same order.
+ */
 class Analyzer {
   readonly causes: Cause[] = [];
   constructor(private readonly catalog?: Catalog) {}
 
-  visit(node: AstValue): Result {
-    if (node == null || typeof node !== 'object') return { vol: 'i' };
-    if (Array.isArray(node)) {
-      let vol: Vol = 'i';
-      for (const n of node) vol = worst(vol, this.visit(n).vol);
-      return { vol };
+  visit(root: AstValue): Result {
+    const frames: Array<{ plan: Plan; results: Result[] }> = [];
+    let cur: Result | Plan = this.step(root);
+    for (;;) {
+      if (isPlan(cur)) {
+        frames.push({ plan: cur, results: [] });
+      } else {
+        if (frames.length === 0) return cur;
+        frames[frames.length - 1].results.push(cur);
+      }
+      const top = frames[frames.length - 1];
+      if (top.results.length < top.plan.children.length) {
+        cur = this.step(top.plan.children[top.results.length]);
+      } else {
+        frames.pop();
+        cur = top.plan.done(top.results);
+      }
     }
+  }
+
+  private step(node: AstValue): Result | Plan {
+    if (node == null || typeof node !== 'object') return { vol: 'i' };
+    if (Array.isArray(node)) return { children: node, done: worstOf };
     const type = nodeType(node);
     const f = fields(node);
     switch (type) {
       case 'A_Const':
         return { vol: 'i', type: constType(f) };
       case 'TypeCast':
-        return this.typeCast(node, f);
+        return { children: [f.arg], done: ([inner]) => this.typeCast(node, f, inner) };
       case 'FuncCall':
-        return this.funcCall(node, f);
+        return { children: f.args ?? [], done: (args) => this.funcCall(f, args) };
       case 'SQLValueFunction': {
         const info = SQL_VALUE_FUNCTIONS[f.op as string];
         const sql = info?.sql ?? safeDeparse(node);
@@ -317,65 +353,61 @@ class Analyzer {
         return { vol: 's', type: info?.type };
       }
       case 'A_Expr':
-        return this.aExpr(node, f);
+        return { children: [f.lexpr, f.rexpr], done: ([l, r]) => this.aExpr(node, f, l, r) };
       case 'BoolExpr':
-        return { vol: this.visit(f.args).vol, type: 'bool' };
+        return { children: [f.args], done: ([r]) => ({ vol: r.vol, type: 'bool' }) };
       case 'NullTest':
       case 'BooleanTest':
-        return { vol: this.visit(f.arg).vol, type: 'bool' };
+        return { children: [f.arg], done: ([r]) => ({ vol: r.vol, type: 'bool' }) };
       case 'CaseExpr': {
-        let vol = this.visit(f.arg).vol;
-        let t: string | undefined;
-        for (const w of f.args ?? []) {
+        const whens: AstValue[] = f.args ?? [];
+        const children: AstValue[] = [f.arg];
+        for (const w of whens) {
           const wf = fields(w);
-          vol = worst(vol, this.visit(wf.expr).vol);
-          const r = this.visit(wf.result);
-          vol = worst(vol, r.vol);
-          t = t ?? knownType(r.type);
+          children.push(wf.expr, wf.result);
         }
-        const d = this.visit(f.defresult);
-        return { vol: worst(vol, d.vol), type: t ?? knownType(d.type) };
+        children.push(f.defresult);
+        return {
+          children,
+          done: (rs) => {
+            let vol = rs[0].vol;
+            let t: string | undefined;
+            for (let i = 0; i < whens.length; i++) {
+              const r = rs[2 + 2 * i];
+              vol = worst(worst(vol, rs[1 + 2 * i].vol), r.vol);
+              t = t ?? knownType(r.type);
+            }
+            const d = rs[rs.length - 1];
+            return { vol: worst(vol, d.vol), type: t ?? knownType(d.type) };
+          },
+        };
       }
       case 'CoalesceExpr':
-      case 'MinMaxExpr': {
-        let vol: Vol = 'i';
-        let t: string | undefined;
-        for (const a of f.args ?? []) {
-          const r = this.visit(a);
-          vol = worst(vol, r.vol);
-          t = t ?? knownType(r.type);
-        }
-        return { vol, type: t };
-      }
-      case 'A_ArrayExpr': {
-        let vol: Vol = 'i';
-        let t: string | undefined;
-        for (const e of f.elements ?? []) {
-          const r = this.visit(e);
-          vol = worst(vol, r.vol);
-          t = t ?? knownType(r.type);
-        }
-        return { vol, type: t ? `${t}[]` : undefined };
-      }
+      case 'MinMaxExpr':
+        return { children: f.args ?? [], done: (rs) => ({ vol: worstOf(rs).vol, type: firstKnown(rs) }) };
+      case 'A_ArrayExpr':
+        return {
+          children: f.elements ?? [],
+          done: (rs) => {
+            const t = firstKnown(rs);
+            return { vol: worstOf(rs).vol, type: t ? `${t}[]` : undefined };
+          },
+        };
       case 'CollateClause':
-        return this.visit(f.arg);
+        return { children: [f.arg], done: ([r]) => r };
       case 'ColumnRef':
       case 'ParamRef':
         return { vol: 'i' };
       case 'SubLink':
         this.causes.push({ sql: safeDeparse(node), volatility: 'unknown', why: 'is a subquery (PostgreSQL does not accept one in a DEFAULT)', kind: 'subquery' });
         return { vol: 'i' };
-      default: {
+      default:
         // Other expression nodes (RowExpr, A_Indirection, JSON constructors, XML, ...): their children.
-        let vol: Vol = 'i';
-        for (const v of Object.values(f ?? {})) if (v && typeof v === 'object') vol = worst(vol, this.visit(v).vol);
-        return { vol };
-      }
+        return { children: Object.values(f ?? {}).filter((v) => v && typeof v === 'object'), done: worstOf };
     }
   }
 
-  private typeCast(node: AstValue, f: AstValue): Result {
-    const inner = this.visit(f.arg);
+  private typeCast(node: AstValue, f: AstValue, inner: Result): Result {
     const target = typeKey(f.typeName);
     if (!target) return { vol: inner.vol };
     const clock = inner.type === 'unknown' ? clockLiteral(node, target) : undefined;
@@ -398,10 +430,9 @@ class Analyzer {
     return { vol: inner.vol, type: target };
   }
 
-  private funcCall(node: AstValue, f: AstValue): Result {
+  private funcCall(f: AstValue, argResults: Result[]): Result {
     const q = listName(f.funcname);
     const name = q.name;
-    const argResults = (f.args ?? []).map((a: AstValue) => this.visit(a));
     let vol: Vol = 'i';
     for (const r of argResults) vol = worst(vol, r.vol);
     const sql = `${q.schema && q.schema !== 'pg_catalog' ? `${q.schema}.` : ''}${name}()`;
@@ -436,9 +467,7 @@ class Analyzer {
     return { vol: worst(vol, fv), type };
   }
 
-  private aExpr(node: AstValue, f: AstValue): Result {
-    const l = this.visit(f.lexpr);
-    const r = this.visit(f.rexpr);
+  private aExpr(node: AstValue, f: AstValue, l: Result, r: Result): Result {
     let vol = worst(l.vol, r.vol);
     const kind: string = f.kind;
     if (kind !== 'AEXPR_OP') {
@@ -490,19 +519,22 @@ function clockLiteral(node: AstValue, target: string): Cause | undefined {
 
 /** A literal, possibly under casts and COLLATE: its value is fixed when the statement is parsed. */
 export function isConstant(node: AstValue): boolean {
-  const t = nodeType(node);
-  if (t === 'A_Const') return true;
-  if (t === 'TypeCast' || t === 'CollateClause') return isConstant(fields(node).arg);
-  return false;
+  return nodeType(underCasts(node)) === 'A_Const';
+}
+
+/** The node under any casts and COLLATE clauses (a loop: a chain of casts can be long). */
+function underCasts(node: AstValue): AstValue {
+  let n = node;
+  for (let t = nodeType(n); t === 'TypeCast' || t === 'CollateClause'; t = nodeType(n)) n = fields(n).arg;
+  return n;
 }
 
 /** The string literal inside casts (`timestamp '2100-01-01'` -> 2100-01-01), if any. */
 export function literalText(node: AstValue): string | undefined {
-  const t = nodeType(node);
-  const f = fields(node);
-  if (t === 'A_Const') return f.sval ? (f.sval.sval ?? '') : undefined;
-  if (t === 'TypeCast' || t === 'CollateClause') return literalText(f.arg);
-  return undefined;
+  const n = underCasts(node);
+  if (nodeType(n) !== 'A_Const') return undefined;
+  const f = fields(n);
+  return f.sval ? (f.sval.sval ?? '') : undefined;
 }
 
 function sqlValueWhy(sql: string): string {
@@ -513,6 +545,15 @@ function sqlValueWhy(sql: string): string {
 
 function knownType(t: string | undefined): string | undefined {
   return t && t !== 'unknown' ? t : undefined;
+}
+
+/** The first known type among results (CASE branches, COALESCE arguments, array elements). */
+function firstKnown(rs: Result[]): string | undefined {
+  for (const r of rs) {
+    const t = knownType(r.type);
+    if (t) return t;
+  }
+  return undefined;
 }
 
 function constType(c: AstValue): string | undefined {
