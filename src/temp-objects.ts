@@ -291,6 +291,12 @@ const bodyQueries = new WeakMap<object, AstValue[]>();
  */
 export function plpgsqlQueriesOfNode(node: AstValue): AstValue[] {
   let out = bodyQueries.get(node);
+  if (!out && !hasBody(node)) {
+    // No AS '...' body (a grammar-valid CREATE FUNCTION that PostgreSQL rejects later): the
+    // PL/pgSQL parser would abort on it (an assertion in libpg-query), so it is not asked.
+    out = [];
+    bodyQueries.set(node, out);
+  }
   if (!out) {
     let sql: string | undefined;
     try {
@@ -304,6 +310,12 @@ export function plpgsqlQueriesOfNode(node: AstValue): AstValue[] {
     bodyQueries.set(node, out);
   }
   return out;
+}
+
+/** A CREATE FUNCTION / PROCEDURE node with an AS body. */
+function hasBody(node: AstValue): boolean {
+  const f = node?.CreateFunctionStmt;
+  return !!f && (f.options ?? []).some((o: AstValue) => o?.DefElem?.defname === 'as');
 }
 
 function afterAssignment(text: string): string | undefined {
