@@ -202,6 +202,10 @@ class FilePlanner {
   private readonly placed: NewFile[] = [];
   private readonly out: FilePlan;
   private comments?: Comment[];
+  /** The comments by where they end and where they start. */
+  private commentAt?: { ending: Map<number, Comment>; starting: Map<number, Comment> };
+  /** Statements without a semicolon that the plan gives one. */
+  private readonly terminated = new Set<Stmt>();
 
   constructor(
     private readonly fr: FileResult,
@@ -263,7 +267,7 @@ class FilePlanner {
     }
     for (const stmt of wrapOriginal) {
       if (!rewrites.has(stmt)) {
-        this.edits.push({ start: stmt.start, end: stmt.end, text: this.bare(this.source(stmt), stmt, true) });
+        this.edits.push(this.replacement(stmt, [this.bare(this.source(stmt), stmt, true)], true));
       }
     }
 
@@ -338,8 +342,64 @@ class FilePlanner {
     return ['BEGIN', ...head, ...sqls].join(';\n') + ';\nCOMMIT';
   }
 
+  /** A statement's text, from its first token to its last (not a comment after it, nor its semicolon). */
   private source(stmt: Stmt): string {
-    return this.text.slice(stmt.start, stmt.end);
+    return this.text.slice(stmt.start, this.bounds(stmt).code);
+  }
+
+  private allComments(): Comment[] {
+    this.comments ??= parseFile(this.file.source, true).comments;
+    return this.comments;
+  }
+
+  /**
+   * Where a statement's code ends (the end of its last token: a statement's span may take in the
+   * comments before its semicolon) and where its terminating semicolon is, when it has one
+   * (comments may sit between). Steps written after a statement go after that semicolon, never
+   * into a line comment that follows the statement's last token.
+   */
+  private bounds(stmt: Stmt): { code: number; semi?: number } {
+    if (!this.commentAt) {
+      const comments = this.allComments();
+      this.commentAt = { ending: new Map(comments.map((c) => [c.end, c])), starting: new Map(comments.map((c) => [c.start, c])) };
+    }
+    const { ending, starting } = this.commentAt;
+    let code = stmt.end;
+    for (;;) {
+      while (code > stmt.start && /\s/.test(this.text[code - 1])) code--;
+      const c = ending.get(code);
+      if (!c || c.start < stmt.start || c.start >= code) break;
+      code = c.start;
+    }
+    let i = code;
+    for (;;) {
+      while (i < this.text.length && /\s/.test(this.text[i])) i++;
+      const c = starting.get(i);
+      if (!c || c.end <= i) break;
+      i = c.end;
+    }
+    return { code, semi: this.text[i] === ';' ? i : undefined };
+  }
+
+  /** The end of a statement with its semicolon (or, without one, its trailing comments) and the rest of its line, when only spaces or a line comment follow. */
+  private tail(stmt: Stmt): number {
+    const { code, semi } = this.bounds(stmt);
+    return lineTail(this.text, semi !== undefined ? semi + 1 : Math.max(stmt.end, code));
+  }
+
+  /**
+   * Where to write statements that follow `stmt` (see `tail`), and the line break to put first
+   * when that is not a line start. A statement without a semicolon (the last one of a file) gets
+   * one after its last token.
+   */
+  private insertionAfter(stmt: Stmt): { at: number; lead: string } {
+    const { code, semi } = this.bounds(stmt);
+    if (semi === undefined && !this.terminated.has(stmt)) {
+      this.terminated.add(stmt);
+      this.edits.push({ start: code, end: code, text: ';' });
+    }
+    const at = this.tail(stmt);
+    return { at, lead: sep(this.text, at) };
   }
 
   private addTxStart(tx: Transaction, sql: string): void {
@@ -457,11 +517,13 @@ class FilePlanner {
    * written inside the statement are kept, on their own lines before what replaces it.
    */
   private replacement(stmt: Stmt, parts: string[], keepsOriginal = false): Edit {
-    this.comments ??= parseFile(this.file.source, true).comments;
-    const inner = keepsOriginal ? [] : this.comments.filter((c) => c.start >= stmt.start && c.end <= stmt.end).map((c) => c.text);
+    const { code, semi } = this.bounds(stmt);
+    const own = (to: number): string[] => (keepsOriginal ? [] : this.allComments().filter((c) => c.start >= stmt.start && c.end <= to).map((c) => c.text));
     if (parts.length === 0) {
+      // The statement goes, with its semicolon; its comments stay.
+      const inner = own(semi ?? stmt.end);
       let start = stmt.start;
-      let end = statementEndWithSemicolon(this.text, stmt.end);
+      let end = semi === undefined ? Math.max(stmt.end, code) : spacesAfter(this.text, semi + 1);
       const ownLine = lineStart(this.text, start) !== start || start === 0 || this.text[start - 1] === '\n';
       if (inner.length === 0 && ownLine && (end === this.text.length || this.text[end] === '\n' || this.text.startsWith('\r\n', end))) {
         // The statement had its lines to itself: they go with it.
@@ -470,7 +532,14 @@ class FilePlanner {
       }
       return { start, end, text: inner.length > 0 ? `${inner.join('\n')}${end < this.text.length && this.text[end] !== '\n' ? '\n' : ''}` : '' };
     }
-    return { start: stmt.start, end: stmt.end, text: [...inner, parts.join(';\n')].join('\n') };
+    if (keepsOriginal && semi !== undefined && parts[0] === this.source(stmt)) {
+      // The statement stays as it is, with its comments and semicolon: the steps follow that semicolon.
+      const at = semi + 1;
+      return { start: at, end: at, text: parts.length > 1 ? `\n${parts.slice(1).join(';\n')};` : '' };
+    }
+    // The statement's code is replaced; comments between its last token and its semicolon stay
+    // where they are, and that semicolon ends the last part.
+    return { start: stmt.start, end: code, text: [...own(code), parts.join(';\n')].join('\n') };
   }
 
   /**
@@ -498,12 +567,12 @@ class FilePlanner {
       const top = tx.statements.filter((s) => !s.parent);
       const last = top[top.length - 1];
       if (last.type === 'TransactionStmt' && (last.f.kind === 'TRANS_STMT_COMMIT' || last.f.kind === 'TRANS_STMT_ROLLBACK')) {
-        const at = afterStatement(this.text, last.end);
-        this.edits.push({ start: at, end: at, text: `${sep(this.text, at)}${parts.join('\n')}\n` });
+        const { at, lead } = this.insertionAfter(last);
+        this.edits.push({ start: at, end: at, text: `${lead}${parts.join('\n')}\n` });
       } else {
         // The transaction ends with its section (an implicit block, a lone statement, an unterminated BEGIN).
-        const at = afterStatement(this.text, last.end);
-        this.edits.push({ start: at, end: at, text: `${sep(this.text, at)}COMMIT;\n${parts.join('\n')}\n` });
+        const { at, lead } = this.insertionAfter(last);
+        this.edits.push({ start: at, end: at, text: `${lead}COMMIT;\n${parts.join('\n')}\n` });
       }
     }
   }
@@ -515,8 +584,8 @@ class FilePlanner {
       if (!first) continue;
       const lines = sqls.map((s) => `${s};`).join('\n');
       if (first.type === 'TransactionStmt' && (first.f.kind === 'TRANS_STMT_BEGIN' || first.f.kind === 'TRANS_STMT_START')) {
-        const at = afterStatement(this.text, first.end);
-        this.edits.push({ start: at, end: at, text: `${sep(this.text, at)}${lines}\n` });
+        const { at, lead } = this.insertionAfter(first);
+        this.edits.push({ start: at, end: at, text: `${lead}${lines}\n` });
       } else {
         this.edits.push({ start: first.start, end: first.start, text: `${lines}\n` });
       }
@@ -553,7 +622,7 @@ class FilePlanner {
     }
     // A runner's transaction: the statements from the first split point on move to new migrations.
     const last = top[top.length - 1];
-    const end = afterStatement(this.text, last.end);
+    const end = this.tail(last);
     const from = lineStart(this.text, points[0].start);
     if (this.edits.some((e) => e.start < end && e.end > from) || [...this.after.keys()].includes(tx)) {
       return 'other rewrites touch the statements that would move; run --fix again';
@@ -651,23 +720,16 @@ function lineStart(text: string, at: number): number {
   return i === 0 || text[i - 1] === '\n' ? i : at;
 }
 
-/** Index just after a statement's semicolon and the rest of its line (if only spaces/comment follow). */
-function afterStatement(text: string, end: number): number {
-  let i = end;
-  while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
-  if (text[i] === ';') i++;
+/** Index after the rest of the line from `i` when only spaces or a line comment follow, else `i`. */
+function lineTail(text: string, i: number): number {
   const nl = text.indexOf('\n', i);
   const rest = nl === -1 ? text.slice(i) : text.slice(i, nl);
   if (rest.trim() === '' || rest.trim().startsWith('--')) return nl === -1 ? text.length : nl + 1;
   return i;
 }
 
-/** End of a removed statement: its semicolon and the spaces after it. */
-function statementEndWithSemicolon(text: string, end: number): number {
-  let i = end;
-  while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
-  if (text[i] !== ';') return end;
-  i++;
+/** Index after the spaces and tabs from `i`. */
+function spacesAfter(text: string, i: number): number {
   while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
   return i;
 }

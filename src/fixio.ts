@@ -10,20 +10,72 @@ import { FilePlan, planFixes } from './fix';
 import { UsageError } from './input';
 import { LintOptions, LintResult, lint } from './lint';
 import type { InputFile } from './model';
+import { writeFailure } from './output';
 
-/** Writes a file so that it is either untouched or completely rewritten, never half-written. */
-export function writeAtomic(file: string, text: string, opts: { mustNotExist?: boolean } = {}): void {
-  let mode = 0o644;
+/**
+ * Why `file` cannot be written, or undefined when it can (as far as can be told before writing): a
+ * read-only file (no write permission bit at all, which even root is refused: a rename would
+ * otherwise replace it), a file the user may not write, or a folder in which no temporary file can
+ * be made. `mustNotExist` refuses a file that is already there.
+ */
+export function cannotWrite(file: string, opts: { mustNotExist?: boolean } = {}): string | undefined {
+  let st: fs.Stats | undefined;
   try {
-    const st = fs.statSync(file);
-    if (opts.mustNotExist) throw new UsageError(`${file}: already exists; not overwritten`);
-    mode = st.mode & 0o7777;
+    st = fs.statSync(file);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return writeFailure(e);
   }
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.pgd-lint-${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`);
+  if (st) {
+    if (opts.mustNotExist) return 'already exists; not overwritten';
+    if (st.isDirectory()) return 'is a directory';
+    if ((st.mode & 0o222) === 0) return 'read-only file';
+    try {
+      fs.accessSync(file, fs.constants.W_OK);
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EROFS' ? 'read-only file system' : 'permission denied';
+    }
+  }
+  const dir = path.dirname(st ? realTarget(file) : file);
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (fs.statSync(dir).isDirectory()) fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // A folder that is not there yet is made when the file is written.
+    if (code !== 'ENOENT') return writeFailure(e);
+  }
+  return undefined;
+}
+
+/** The file a path names: a symlink's target, so that a rewrite keeps the link. */
+function realTarget(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+/**
+ * Writes a file so that it is either untouched or completely rewritten, never half-written: the
+ * text goes to a temporary file in the same folder, which is renamed over the file (through a
+ * symlink to its target). A failure is a UsageError naming the file as `shown` (the path as the
+ * user gave it).
+ */
+export function writeAtomic(file: string, text: string, opts: { mustNotExist?: boolean; shown?: string } = {}): void {
+  const shown = opts.shown ?? file;
+  const refused = cannotWrite(file, opts);
+  if (refused !== undefined) throw new UsageError(`${shown}: ${opts.mustNotExist && refused.startsWith('already exists') ? refused : `cannot write: ${refused}`}`);
+  let mode = 0o644;
+  const target = realTarget(file);
+  try {
+    mode = fs.statSync(target).mode & 0o7777;
+  } catch {
+    /* a new file */
+  }
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.pgd-lint-${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`);
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
     const fd = fs.openSync(tmp, 'wx', mode);
     try {
       fs.writeFileSync(fd, text);
@@ -32,7 +84,7 @@ export function writeAtomic(file: string, text: string, opts: { mustNotExist?: b
       fs.closeSync(fd);
     }
     fs.chmodSync(tmp, mode);
-    fs.renameSync(tmp, file);
+    fs.renameSync(tmp, target);
   } catch (e) {
     try {
       fs.unlinkSync(tmp);
@@ -40,32 +92,35 @@ export function writeAtomic(file: string, text: string, opts: { mustNotExist?: b
       /* nothing to clean */
     }
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`${file}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`${shown}: cannot write: ${writeFailure(e)}`);
   }
 }
 
-/** Applies plans: rewritten files and new files. Returns the paths written. */
+/**
+ * Applies plans: rewritten files and new files. Every target is checked first (a new file that
+ * already exists, a read-only file, a folder that cannot be written), so that a refusal leaves
+ * every file as it was. Returns the paths written.
+ */
 export function writePlans(plans: FilePlan[], cwd: string): string[] {
-  const written: string[] = [];
+  const targets: Array<{ path: string; text: string; isNew: boolean }> = [];
   for (const p of plans) {
+    if (p.text !== p.original) targets.push({ path: p.path, text: p.text, isNew: false });
     for (const nf of p.newFiles) {
-      const abs = path.resolve(cwd, nf.path);
-      if (fs.existsSync(abs)) throw new UsageError(`${nf.path}: already exists; not overwritten (nothing was written)`);
+      targets.push({ path: nf.path, text: nf.text, isNew: true });
+      if (nf.conf !== undefined) targets.push({ path: `${nf.path}.conf`, text: nf.conf, isNew: true });
     }
   }
-  for (const p of plans) {
-    if (p.text !== p.original) {
-      writeAtomic(path.resolve(cwd, p.path), p.text);
-      written.push(p.path);
-    }
-    for (const nf of p.newFiles) {
-      writeAtomic(path.resolve(cwd, nf.path), nf.text, { mustNotExist: true });
-      written.push(nf.path);
-      if (nf.conf !== undefined) {
-        writeAtomic(path.resolve(cwd, `${nf.path}.conf`), nf.conf, { mustNotExist: true });
-        written.push(`${nf.path}.conf`);
-      }
-    }
+  for (const t of targets) {
+    if (t.isNew && fs.existsSync(path.resolve(cwd, t.path))) throw new UsageError(`${t.path}: already exists; not overwritten (nothing was written)`);
+  }
+  for (const t of targets) {
+    const refused = cannotWrite(path.resolve(cwd, t.path), { mustNotExist: t.isNew });
+    if (refused !== undefined) throw new UsageError(`${t.path}: cannot write: ${refused} (nothing was written)`);
+  }
+  const written: string[] = [];
+  for (const t of targets) {
+    writeAtomic(path.resolve(cwd, t.path), t.text, { mustNotExist: t.isNew, shown: t.path });
+    written.push(t.path);
   }
   return written;
 }

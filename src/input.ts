@@ -111,6 +111,39 @@ function applyOrder(runner: RunnerPreset): (a: string, b: string) => number {
   return (a, b) => runner.compare(path.posix.basename(a), path.posix.basename(b)) || runner.compare(a, b);
 }
 
+/**
+ * The files below a folder, as paths relative to it: regular files, and symlinks to files (linted
+ * as the glob `folder/*.sql` does). Symlinks to folders are not followed (no loops); a dangling
+ * symlink or a symlink loop is no file and is left out, as globs leave it out. A folder that
+ * cannot be read (the folder itself or one below it) is a UsageError naming it: its migrations
+ * would otherwise go unlinted without a word.
+ */
+function walkFolder(abs: string, shown: string, ignore: string[]): string[] {
+  let entries: fg.Entry[];
+  try {
+    entries = fg.sync('**/*', { cwd: abs, onlyFiles: false, objectMode: true, ignore, followSymbolicLinks: false, suppressErrors: false, dot: false });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const where = typeof err.path === 'string' && path.isAbsolute(err.path) ? path.join(shown, path.relative(abs, err.path)) : shown;
+    throw new UsageError(`${where}: cannot read folder: ${readFailure(err)}`);
+  }
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (entry.dirent.isFile()) files.push(entry.path);
+    else if (entry.dirent.isSymbolicLink() && safeStat(path.join(abs, entry.path))?.isFile()) files.push(entry.path);
+  }
+  return files;
+}
+
+function readFailure(e: NodeJS.ErrnoException): string {
+  const code = e.code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOTDIR') return 'not a directory';
+  if (code === 'ELOOP') return 'too many levels of symbolic links';
+  return code ?? e.message;
+}
+
 /** Resolves the paths and globs of the command line to files in apply order. */
 export function collectFiles(args: string[], opts: CollectOptions): InputFile[] {
   const found: Found[] = [];
@@ -133,12 +166,7 @@ export function collectFiles(args: string[], opts: CollectOptions): InputFile[] 
       stat = undefined;
     }
     if (stat?.isDirectory()) {
-      let entries: string[];
-      try {
-        entries = fg.sync('**/*', { cwd: abs, onlyFiles: true, ignore, followSymbolicLinks: false, suppressErrors: true, dot: false });
-      } catch (e) {
-        throw new UsageError(`${arg}: cannot read folder: ${(e as Error).message}`);
-      }
+      const entries = walkFolder(abs, arg, ignore);
       // A file's place is judged on its path below the folder and on its path from the current
       // folder (`pgd-lint --runner sqitch deploy`: the scripts are `deploy/<change>.sql`).
       const fromCwd = (rel: string): string => path.relative(opts.cwd, path.join(abs, rel)).replace(/\\/g, '/');

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { UsageError } from './input';
 
-function why(e: unknown): string {
+/** Why a write failed, in words (`permission denied`), from the error's code. */
+export function writeFailure(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such directory';
   if (code === 'ENOTDIR') return 'a parent is not a directory';
@@ -32,7 +33,7 @@ export function writeFileAtomic(file: string, text: string, what: string): void 
   try {
     fs.writeFileSync(tmp, text, { mode: stat ? stat.mode & 0o777 : 0o666 });
   } catch (e) {
-    throw new UsageError(`${what} ${file}: cannot write: ${why(e)}`);
+    throw new UsageError(`${what} ${file}: cannot write: ${writeFailure(e)}`);
   }
   try {
     fs.renameSync(tmp, file);
@@ -42,6 +43,6 @@ export function writeFileAtomic(file: string, text: string, what: string): void 
     } catch {
       /* already gone */
     }
-    throw new UsageError(`${what} ${file}: cannot write: ${why(e)}`);
+    throw new UsageError(`${what} ${file}: cannot write: ${writeFailure(e)}`);
   }
 }

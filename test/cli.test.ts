@@ -99,6 +99,31 @@ describe('input', () => {
     expect(JSON.parse(g.stdout).files.map((f: { path: string }) => f.path)).toEqual(['migrations/V2__a.sql', 'migrations/sub/V3__c.sql', 'migrations/V10__b.sql']);
   });
 
+  test('symlinks in a folder: a link to a file is linted, a link to a folder is not followed, a dangling link or a loop is left out', () => {
+    const dir = tempDir({
+      'm/0001_good.sql': 'SELECT 1;\n',
+      'shared/0002_idx.sql': 'CREATE INDEX i ON t (a);\n',
+      'other/0004_far.sql': 'CREATE INDEX far ON t (a);\n',
+    });
+    fs.symlinkSync(path.join('..', 'shared', '0002_idx.sql'), path.join(dir, 'm', '0002_idx.sql'));
+    fs.symlinkSync('missing.sql', path.join(dir, 'm', '0003_dangling.sql'));
+    fs.symlinkSync(path.join('..', 'other'), path.join(dir, 'm', 'linked'));
+    fs.symlinkSync('..', path.join(dir, 'm', 'up'));
+    fs.symlinkSync('0006_b.sql', path.join(dir, 'm', '0005_a.sql'));
+    fs.symlinkSync('0005_a.sql', path.join(dir, 'm', '0006_b.sql'));
+    const r = cli(['m', '--format', 'json'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { files: Array<{ path: string; findings: Array<{ ruleId: string }> }> };
+    expect(out.files.map((f) => [f.path, f.findings.map((x) => x.ruleId)])).toEqual([
+      [path.join('m', '0001_good.sql'), []],
+      [path.join('m', '0002_idx.sql'), ['require-concurrent-index']],
+    ]);
+    // The glob over the same folder finds the same files.
+    const g = cli(['m/*.sql', '--format', 'json'], { cwd: dir });
+    expect((JSON.parse(g.stdout) as { files: Array<{ path: string }> }).files.map((f) => f.path)).toEqual(['m/0001_good.sql', 'm/0002_idx.sql']);
+  });
+
   test('0002_x comes before 0010_y', () => {
     const dir = tempDir({ '0010_y.sql': 'SELECT 1;', '0002_x.sql': 'SELECT 1;' });
     const r = cli(['.', '--format', 'json'], { cwd: dir });

@@ -75,6 +75,37 @@ describe('--fix', () => {
     expect(listFiles(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')])).toEqual(snapshot);
   });
 
+  test('a read-only file is refused before anything is written: every file untouched, exit 2 naming it as given', () => {
+    const dir = tempDir({ 'm/0001_a.sql': 'CREATE INDEX a_idx ON a (x);\n', 'm/0002_b.sql': 'CREATE INDEX b_idx ON b (x);\n' });
+    const ro = path.join(dir, 'm/0002_b.sql');
+    fs.chmodSync(ro, 0o444);
+    const r = cli(['--fix', 'm'], { cwd: dir });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: 'pgd-lint: m/0002_b.sql: cannot write: read-only file (nothing was written)\n' });
+    expect(fs.readFileSync(path.join(dir, 'm/0001_a.sql'), 'utf8')).toBe('CREATE INDEX a_idx ON a (x);\n');
+    expect(fs.readFileSync(ro, 'utf8')).toBe('CREATE INDEX b_idx ON b (x);\n');
+    expect(fs.statSync(ro).mode & 0o777).toBe(0o444);
+    expect(listFiles(dir)).toEqual(['m/0001_a.sql', 'm/0002_b.sql']);
+  });
+
+  test('a symlinked migration is rewritten through the link: the target changes, the link stays', () => {
+    const dir = tempDir({ 'shared/0001_idx.sql': 'CREATE INDEX i ON t (a);\n', 'm/.keep': '' });
+    fs.symlinkSync(path.join('..', 'shared', '0001_idx.sql'), path.join(dir, 'm/0001_idx.sql'));
+    const r = cli(['--fix', 'm'], { cwd: dir });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: 'pgd-lint: wrote m/0001_idx.sql\n' });
+    expect(fs.lstatSync(path.join(dir, 'm/0001_idx.sql')).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'shared/0001_idx.sql'), 'utf8')).toBe('CREATE INDEX CONCURRENTLY i ON t (a);\n');
+    expect(listFiles(dir).filter((f) => f.includes('.pgd-lint-'))).toEqual([]);
+  });
+
+  test('a comment between a statement and its semicolon: the steps go after the semicolon, the file still parses', () => {
+    const dir = tempDir({ 'm/0001_seq.sql': 'CREATE SEQUENCE s -- invoice numbers\n;\nSELECT 1;\n' });
+    const r = cli(['--target', 'bdr3.6', '--fix', 'm'], { cwd: dir });
+    expect(r.stderr).toBe('pgd-lint: wrote m/0001_seq.sql\n');
+    expect(fs.readFileSync(path.join(dir, 'm/0001_seq.sql'), 'utf8')).toBe("CREATE SEQUENCE s -- invoice numbers\n;\nSELECT bdr.alter_sequence_set_kind('s'::regclass, 'galloc');\nSELECT 1;\n");
+    const again = cli(['--target', 'bdr3.6', 'm', '--format', 'json'], { cwd: dir });
+    expect(JSON.parse(again.stdout).files[0].findings).toEqual([]);
+  });
+
   test('never touches a file with a syntax error, and says why', () => {
     const text = 'CREATE INDEX a_idx ON a (x);\nSELEC 1;\n';
     const dir = tempDir({ 'm/1.sql': text });

@@ -592,6 +592,57 @@ describe('safety', () => {
     );
   });
 
+  test('a comment between a statement and its semicolon: nothing is written into it, every rewrite parses, the comments stay', async () => {
+    const table = 'CREATE TABLE t (id bigint PRIMARY KEY, a int);\nCREATE TABLE x0 (a int);\n';
+    const cases: Array<{ name: string; target?: string; text: string; want: string }> = [
+      {
+        name: 'steps after a kept statement go after its semicolon',
+        target: 'bdr3.6',
+        text: 'CREATE SEQUENCE s -- invoice numbers\n;\n',
+        want: "CREATE SEQUENCE s -- invoice numbers\n;\nSELECT bdr.alter_sequence_set_kind('s'::regclass, 'galloc');\n",
+      },
+      {
+        name: 'a statement rewritten in place keeps the comment before its semicolon',
+        text: 'CREATE INDEX i ON t (a) /* by a */ ;\n',
+        want: 'CREATE INDEX CONCURRENTLY i ON t (a) /* by a */ ;\n',
+      },
+      {
+        name: 'a step before the BEGIN; the statement goes, its semicolon with it, its comment stays',
+        text: 'BEGIN;\nCREATE INDEX i ON t (a) -- c\n;\nSELECT 1;\nCOMMIT;\n',
+        want: 'CREATE INDEX CONCURRENTLY i ON t (a);\nBEGIN;\n-- c\nSELECT 1;\nCOMMIT;\n',
+      },
+      {
+        name: 'a transaction after a COMMIT with a comment before its semicolon',
+        text: 'BEGIN;\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) -- c\n;\nCOMMIT -- done\n;\n',
+        want: 'BEGIN;\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID -- c\n;\nCOMMIT -- done\n;\nBEGIN;\nALTER TABLE t VALIDATE CONSTRAINT c;\nCOMMIT;\n',
+      },
+      {
+        name: 'a repeated SET LOCAL is written without its comment',
+        text: "BEGIN;\nSET LOCAL lock_timeout = '2s' -- short\n;\nSELECT 1;\nCREATE INDEX i ON t (a);\nSELECT 2;\nCOMMIT;\n",
+        want: "BEGIN;\nSET LOCAL lock_timeout = '2s' -- short\n;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);\nBEGIN;\nSET LOCAL lock_timeout = '2s';\nSELECT 2;\nCOMMIT;\n",
+      },
+      {
+        name: 'the last statement without a semicolon gets one before what follows it',
+        text: 'BEGIN;\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) -- c\n',
+        want: 'BEGIN;\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID; -- c\nCOMMIT;\nBEGIN;\nALTER TABLE t VALIDATE CONSTRAINT c;\nCOMMIT;\n',
+      },
+      {
+        name: 'BDR 1: the permit after a BEGIN with a comment before its semicolon; a statement wrapped in a transaction',
+        target: 'bdr1',
+        text: 'BEGIN -- c\n;\nCREATE TABLE x (a int) -- d\n;\nCOMMIT;\nCREATE TABLE y (a int) -- e\n;\n',
+        want: 'BEGIN -- c\n;\nSET LOCAL bdr.permit_ddl_locking = true;\nCREATE TABLE x (a int) -- d\n;\nCOMMIT;\nBEGIN;\nSET LOCAL bdr.permit_ddl_locking = true;\nCREATE TABLE y (a int);\nCOMMIT -- e\n;\n',
+      },
+    ];
+    for (const c of cases) {
+      const run = fixRun({ '1.sql': table, '2.sql': c.text }, { target: c.target });
+      expect({ name: c.name, text: run.files['2.sql'], skipped: run.skipped }).toEqual({ name: c.name, text: c.want, skipped: [] });
+      const after = lint(run.fixedInputs, run.options);
+      expect({ name: c.name, syntaxErrors: after.files.flatMap((f) => f.findings.filter((x) => x.ruleId === 'syntax-error').map((x) => x.message)) }).toEqual({ name: c.name, syntaxErrors: [] });
+      expect({ name: c.name, again: fixRun(run.files, { target: c.target }).files['2.sql'] }).toEqual({ name: c.name, again: c.want });
+      if (!c.target) await prove(run);
+    }
+  });
+
   test('two rewrites of one statement are applied in passes until nothing changes', () => {
     const run = fixRun({ 'a.sql': 'CREATE TABLE t (id bigint PRIMARY KEY, c int);\n', 'b.sql': 'ALTER TABLE t ADD COLUMN d timestamptz DEFAULT now(), ALTER COLUMN c SET NOT NULL;\n' });
     expect(run.fixed.sort()).toEqual(['no-add-column-volatile-default', 'no-set-not-null']);
