@@ -3,12 +3,14 @@
  * change is committed, staged, only in the working tree, or a file git does not track yet.
  * Asks git (execFileSync, no shell).
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { UsageError } from './input';
 
 function git(args: string[], cwd: string): string {
+  // Loaded here, not at start-up: only --changed-since asks git.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { execFileSync } = require('child_process') as typeof import('child_process');
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
 }
 

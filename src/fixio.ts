@@ -2,7 +2,6 @@
  * Writing fixes: atomic writes (temporary file in the same folder, then rename, mode kept), the
  * unified diff of --fix-dry-run, and the inputs of the fixed run for --verify.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { createTwoFilesPatch } from 'diff';
@@ -73,7 +72,9 @@ export function writeAtomic(file: string, text: string, opts: { mustNotExist?: b
   } catch {
     /* a new file */
   }
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.pgd-lint-${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { randomBytes } = require('crypto') as typeof import('crypto'); // only when writing
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.pgd-lint-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const fd = fs.openSync(tmp, 'wx', mode);
