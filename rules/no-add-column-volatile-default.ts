@@ -50,10 +50,13 @@ export const rule: Rule = {
     const rel = stmt.f.relation;
     const q = rangeVarName(rel);
     const table = ctx.table(q);
-    if (ctx.isNewTable(table)) return; // created earlier in this file: still empty
+    const bdr1 = target.family === 'bdr1';
+    // Created earlier in this file: still empty, so filling the column costs nothing. BDR 1's command
+    // filter rejects ADD COLUMN … DEFAULT on every permanent table all the same, empty or not (spec §7.4).
+    const isNew = ctx.isNewTable(table);
+    if (isNew && !bdr1) return;
     if (rel?.relpersistence === 't' || (q.schema ?? '').startsWith('pg_temp') || table?.persistence === 'temp') return;
     if (table?.persistence === 'unlogged' && target.family !== 'pgd6') return; // not replicated
-    const bdr1 = target.family === 'bdr1';
 
     const flagged: Flagged[] = [];
     (stmt.f.cmds ?? []).forEach((cmdNode: AstValue, index: number) => {
@@ -72,6 +75,23 @@ export const rule: Rule = {
     if (flagged.length === 0) return;
 
     const tname = shown(q);
+    if (isNew) {
+      const defaults = flagged.filter((f) => f.kind !== 'identity');
+      if (defaults.length === 0) return;
+      const columns = defaults.map((f) => describeColumn(f, true)).join('; ');
+      ctx.report({
+        message:
+          `ADD COLUMN on table ${tname}, created earlier in this file: ${columns}. BDR 1 rejects ADD COLUMN with any DEFAULT (constants and ` +
+          `serial included) on a permanent table, even an empty one (spec §7.4): ERROR: ALTER TABLE ... ADD COLUMN ... DEFAULT may only ` +
+          `affect UNLOGGED or TEMPORARY tables when BDR is active; ${q.name} is a regular table`,
+        suggestion:
+          `-- Give the column its default where the table is created (BDR 1 checks only ALTER TABLE, not CREATE TABLE), or add it\n` +
+          `-- without a default and set one afterwards (ALTER TABLE ${tableRef(q).sql} ALTER COLUMN ... SET DEFAULT ..., allowed on BDR 1):\n` +
+          `-- CREATE TABLE ${tableRef(q).sql} (..., ${defaults.map((f) => quoteIdent(f.column)).join(' ..., ')} ... DEFAULT ..., ...);`,
+        span: { start: stmt.start, end: stmt.end },
+      });
+      return;
+    }
     const what = flagged.map((f) => describeColumn(f, bdr1)).join('; ');
     const product = productName(target);
     let consequence: string;

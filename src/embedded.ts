@@ -200,7 +200,7 @@ function plpgsqlStatements(body: string, map: ByteMap, via: EmbedKind, source: S
   for (let i = body.indexOf('\n'); i !== -1; i = body.indexOf('\n', i + 1)) lines.push(i + 1);
   const bodyBytes = Buffer.from(body, 'utf8');
   const out: EmbeddedStatement[] = [];
-  const found: Array<{ lineno: number; query: string }> = [];
+  const found: Array<{ lineno: number; query: string; dynamic?: boolean }> = [];
   const visit = (v: AstValue): void => {
     if (v == null || typeof v !== 'object') return;
     if (Array.isArray(v)) {
@@ -214,14 +214,14 @@ function plpgsqlStatements(body: string, map: ByteMap, via: EmbedKind, source: S
       } else if (k === 'PLpgSQL_stmt_perform' && inner.expr) {
         found.push({ lineno: inner.lineno, query: fields(inner.expr).query });
       } else if (k === 'PLpgSQL_stmt_dynexecute' && inner.query) {
-        found.push({ lineno: inner.lineno, query: fields(inner.query).query });
+        found.push({ lineno: inner.lineno, query: fields(inner.query).query, dynamic: true });
       }
       visit(inner);
     }
   };
   visit(tree);
   let searchFrom = 0;
-  for (const { lineno, query } of found) {
+  for (const { lineno, query, dynamic } of found) {
     if (typeof query !== 'string') continue;
     let sql = query;
     let offset = 0; // offset of `sql` within the located text
@@ -246,6 +246,8 @@ function plpgsqlStatements(body: string, map: ByteMap, via: EmbedKind, source: S
       out.push(...parseEmbedded(lit.value, byteMapOf(lit.value, lit.indexOf, toBody), via));
       continue;
     }
+    // Any other EXECUTE builds its SQL at run time (format(), ||, a variable): the expression is not SQL to lint.
+    if (dynamic) continue;
     if (query === locate || offset !== 0) out.push(...parseEmbedded(sql, innerMap, via));
   }
   return out;
