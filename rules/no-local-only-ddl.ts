@@ -140,6 +140,8 @@ function inherentlyLocal(ctx: StatementContext): Local | undefined {
   // matrix is the same); BDR 1 rejects CREATE / REFRESH (no-unsupported-ddl).
   if (!bdr1 && kind === 'OBJECT_MATVIEW' && below(target, 6, 2) && isMatviewStatement(stmt)) {
     const q = matviewName(stmt);
+    // DROP MATERIALIZED VIEW a, b: name them all.
+    const all = stmt.type === 'DropStmt' ? (f.objects ?? []).map((o: AstValue) => shown(listName(fields(o).items))).join(', ') : shown(q);
     const others =
       stmt.type === 'CreateTableAsStmt'
         ? `the other nodes get no materialized view ${shown(q)}`
@@ -149,8 +151,8 @@ function inherentlyLocal(ctx: StatementContext): Local | undefined {
             ? `the other nodes keep their copy`
             : `the other nodes' copies are unchanged`;
     return {
-      what: phrase(stmt, shown(q)),
-      why: `${p} accepts materialized views but does not replicate them; each node creates and refreshes its own${atLeast(target, 6, 0) ? ' (replicated from PGD 6.2)' : ''}`,
+      what: phrase(stmt, all),
+      why: `${p} accepts materialized views but does not replicate them; each node creates and refreshes its own${atLeast(target, 6, 0) ? ' (replicated from PGD 6.2; that version boundary is inferred, spec §1.3)' : ''}`,
       others,
     };
   }

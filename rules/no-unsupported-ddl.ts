@@ -22,11 +22,14 @@ import {
   autopartitionedBy,
   gallocReason,
   gallocSequencesInSchema,
+  globalByDefaultAm,
+  indexColumnsAt,
   intSequenceCreatedBy,
   isOn,
   leadingWords,
   qualifyRelations,
   replicaIdentityAt,
+  replicaIdentityIndexAt,
   setKindCalls,
   settingBefore,
   shape,
@@ -403,11 +406,14 @@ function bdr1Unit(ctx: StatementContext, node: AstValue, top: boolean): Rejectio
     case 'AlterSeqStmt': {
       const q = rangeVarName(f.sequence);
       const seq = ctx.catalog.sequence(q);
-      if (!seq?.global) return undefined;
+      // Global: created USING bdr, or while default_sequenceam = 'bdr' was in effect (spec §7.4).
+      const byDefault = seq?.global ? undefined : globalByDefaultAm(ctx.model, ctx.catalog, stmt, q);
+      if (!seq?.global && !byDefault) return undefined;
       const bad = (f.options ?? []).map(fields).filter((o: AstValue) => o.defname !== 'owned_by');
       if (bad.length === 0) return undefined;
+      const how = byDefault ? `created with default_sequenceam = 'bdr' at line ${byDefault.file.source.position(byDefault.start).line}` : 'USING bdr';
       return {
-        message: `BDR 1 rejects ALTER SEQUENCE ${shown(q)} on a global (USING bdr) sequence: "ALTER SEQUENCE ... ${bad[0].defname} is not supported for bdr sequences" ${BDR1_SQLSTATE}`,
+        message: `BDR 1 rejects ALTER SEQUENCE ${shown(q)} on a global (${how}) sequence: "ALTER SEQUENCE ... ${bad[0].defname} is not supported for bdr sequences" ${BDR1_SQLSTATE}`,
         suggestion: '-- A global sequence accepts only OWNED BY in ALTER SEQUENCE: remove the other options (its values come in chunks the nodes vote on).',
       };
     }
@@ -674,7 +680,10 @@ function setSchema(ctx: StatementContext, node: AstValue): Rejection {
 function bdr1Sequence(ctx: StatementContext, node: AstValue, top: boolean): Rejection | undefined {
   const { stmt } = ctx;
   const f = fields(node);
-  if (!top || stmt.legacy.sequenceUsing !== 'bdr') return undefined;
+  if (!top || f.sequence?.relpersistence === 't') return undefined;
+  // USING bdr, or no USING while default_sequenceam = 'bdr' is in effect (spec §7.4).
+  const viaDefault = stmt.legacy.sequenceUsing === undefined && settingBefore(stmt, 'default_sequenceam').value === 'bdr';
+  if (stmt.legacy.sequenceUsing !== 'bdr' && !viaDefault) return undefined;
   const bad = (f.options ?? []).map(fields).filter((o: AstValue) => o.defname !== 'owned_by' && o.defname !== 'start');
   if (bad.length === 0) return undefined;
   const q = rangeVarName(f.sequence);
@@ -682,10 +691,10 @@ function bdr1Sequence(ctx: StatementContext, node: AstValue, top: boolean): Reje
   kept.CreateSeqStmt.options = (f.options ?? []).filter((o: AstValue) => ['owned_by', 'start'].includes(fields(o).defname));
   if (kept.CreateSeqStmt.options.length === 0) delete kept.CreateSeqStmt.options;
   return {
-    message: `BDR 1 rejects CREATE SEQUENCE ${shown(q)} ... USING bdr with ${bad.map((o: AstValue) => String(o.defname).toUpperCase()).join(', ')}: "CREATE SEQUENCE ... ${bad[0].defname} is not supported for bdr sequences" ${BDR1_SQLSTATE}`,
+    message: `BDR 1 rejects CREATE SEQUENCE ${shown(q)} ${viaDefault ? "(a global sequence: default_sequenceam = 'bdr' is in effect)" : '... USING bdr'} with ${bad.map((o: AstValue) => String(o.defname).toUpperCase()).join(', ')}: "CREATE SEQUENCE ... ${bad[0].defname} is not supported for bdr sequences" ${BDR1_SQLSTATE}`,
     suggestion: [
       '-- A global sequence accepts only START and OWNED BY (its values come in chunks the nodes vote on):',
-      `${sqlOf(stmt, kept)} USING bdr;`,
+      `${sqlOf(stmt, kept)}${viaDefault ? '' : ' USING bdr'};`,
     ].join('\n'),
   };
 }
@@ -823,10 +832,12 @@ function pgd(ctx: StatementContext): Rejection[] {
             });
           }
         }
-        if (kind === 'OBJECT_SEQUENCE' && f.relation) {
+        // ALTER TABLE also renames and moves sequences (PostgreSQL accepts it for any relation).
+        const seqViaTable = kind === 'OBJECT_TABLE' && f.relation && !ctx.table(rangeVarName(f.relation)) && !!ctx.catalog.sequence(rangeVarName(f.relation));
+        if ((kind === 'OBJECT_SEQUENCE' || seqViaTable) && f.relation) {
           const q = rangeVarName(f.relation);
           const why = gallocReason(ctx.model, ctx.catalog, stmt, q, target);
-          if (why) out.push(galloc(product, `ALTER SEQUENCE ${shown(q)} ${verb}`, why));
+          if (why) out.push(galloc(product, `${seqViaTable ? 'ALTER TABLE' : 'ALTER SEQUENCE'} ${shown(q)} ${verb}`, why));
         }
         if (type === 'RenameStmt' && f.renameType === 'OBJECT_SCHEMA') {
           const seqs = gallocSequencesInSchema(ctx.model, ctx.catalog, stmt, f.subname, target);
@@ -997,6 +1008,19 @@ function hasColumnRef(expr: AstValue): boolean {
   return found;
 }
 
+/** True when the table was created with bdr.default_replica_identity at its default (auto) or 'full' (spec §4). */
+function defaultIdentityFull(ctx: StatementContext, table: { origin: { stmtId: number } }): boolean {
+  const created = findStatement(ctx, table.origin.stmtId);
+  if (!created) return false;
+  const value = settingBefore(created, 'bdr.default_replica_identity').value;
+  return value === undefined || value === 'auto' || value === 'full';
+}
+
+function findStatement(ctx: StatementContext, id: number): Stmt | undefined {
+  for (const file of ctx.model.files) for (const s of file.statements) if (s.id === id) return s;
+  return undefined;
+}
+
 /** SET STORAGE EXTERNAL on a column of the replica identity (spec §3, §1.3). */
 function storageExternal(ctx: StatementContext, q: QualifiedName, column: string): Rejection | undefined {
   const { stmt, target } = ctx;
@@ -1006,9 +1030,20 @@ function storageExternal(ctx: StatementContext, q: QualifiedName, column: string
   const ri = replicaIdentityAt(ctx.model, ctx.catalog, stmt, q);
   let why: string | undefined;
   if (ri === 'f') why = 'the table has REPLICA IDENTITY FULL, so every column is in it';
-  else if (ri === undefined || ri === 'd') {
+  else if (ri === 'i') {
+    // REPLICA IDENTITY USING INDEX: the index's key columns (an index the run created, or the
+    // index behind a PRIMARY KEY / UNIQUE constraint of that name).
+    const index = replicaIdentityIndexAt(ctx.model, ctx.catalog, stmt, q);
+    const columns = index !== undefined ? (indexColumnsAt(ctx.model, ctx.catalog, stmt, q, index) ?? table.constraints.get(index)?.columns) : undefined;
+    if (index !== undefined && columns?.includes(column)) why = `"${column}" is a key column of index "${index}", the table's REPLICA IDENTITY USING INDEX`;
+  } else if (ri === undefined || ri === 'd') {
     const pk = [...table.constraints.values()].find((c) => c.kind === 'primary');
     if (pk && pk.columns.includes(column)) why = `"${column}" is part of the primary key, the default replica identity`;
+    else if (!pk && ri === undefined && target.family !== 'bdr3' && table.kind === 'table' && !table.parent && defaultIdentityFull(ctx, table)) {
+      // bdr.default_replica_identity = auto (PGD 4+, spec §4): a table created without a primary key
+      // gets REPLICA IDENTITY FULL.
+      why = 'the table has no primary key, so PGD gave it REPLICA IDENTITY FULL (bdr.default_replica_identity = auto, spec §4; inferred) and every column is in it';
+    }
   }
   if (!why) return undefined;
   const overridable = atLeast(target, 5, 9);

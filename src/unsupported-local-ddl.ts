@@ -185,8 +185,12 @@ interface RunFacts {
   sequenceKind: Array<{ id: number; seq: QualifiedName; kind: string }>;
   /** Integer (int2/int4) sequences created by the run: CREATE SEQUENCE AS, serial, identity columns. */
   intSequences: Array<{ id: number; seq: QualifiedName; stmt: Stmt }>;
-  /** ALTER TABLE ... REPLICA IDENTITY, in run order. */
-  replicaIdentity: Array<{ id: number; table: QualifiedName; type: string; stmt: Stmt }>;
+  /** ALTER TABLE ... REPLICA IDENTITY, in run order (`index`: the index of USING INDEX). */
+  replicaIdentity: Array<{ id: number; table: QualifiedName; type: string; index?: string; stmt: Stmt }>;
+  /** Named indexes the run creates (CREATE INDEX, also through bdr.run_on_all_nodes): their key columns. */
+  indexes: Array<{ id: number; table: QualifiedName; name: string; columns: string[] }>;
+  /** Sequences the run creates (CREATE SEQUENCE, serial / bigserial / smallserial columns), for BDR 1's default_sequenceam. */
+  sequences: Array<{ id: number; seq: QualifiedName; stmt: Stmt; using?: string }>;
 }
 
 const runFacts = new WeakMap<RunModel, RunFacts>();
@@ -227,7 +231,7 @@ export function parseRegclass(text: string): QualifiedName | undefined {
 }
 
 function collect(model: RunModel): RunFacts {
-  const out: RunFacts = { onAllNodes: new Set(), autopartition: [], sequenceKind: [], intSequences: [], replicaIdentity: [] };
+  const out: RunFacts = { onAllNodes: new Set(), autopartition: [], sequenceKind: [], intSequences: [], replicaIdentity: [], indexes: [], sequences: [] };
   for (const file of model.files) {
     for (const s of file.statements) {
       if (!s.node || !s.executed) continue;
@@ -249,6 +253,13 @@ function collect(model: RunModel): RunFacts {
           return undefined;
         });
       }
+      if (s.type === 'IndexStmt' && s.f.idxname && s.f.relation) {
+        const columns = (s.f.indexParams ?? []).map((p: AstValue) => fields(p).name).filter((n: unknown): n is string => typeof n === 'string');
+        out.indexes.push({ id: s.id, table: rangeVarName(s.f.relation), name: s.f.idxname, columns });
+      }
+      if (s.type === 'CreateSeqStmt' && s.f.sequence) {
+        if (s.f.sequence.relpersistence !== 't') out.sequences.push({ id: s.id, seq: rangeVarName(s.f.sequence), stmt: s, using: s.legacy.sequenceUsing });
+      }
       if (s.type === 'CreateSeqStmt') {
         const asOpt = (s.f.options ?? []).map(fields).find((o: AstValue) => o.defname === 'as');
         const t = asOpt ? typeNameString(as(asOpt.arg, 'TypeName')) : 'int8';
@@ -260,6 +271,9 @@ function collect(model: RunModel): RunFacts {
           if (!cd) continue;
           const t = typeNameString(cd.typeName);
           const serial = t === 'serial' || t === 'serial4' || t === 'smallserial' || t === 'serial2';
+          if (serial || t === 'bigserial' || t === 'serial8') {
+            out.sequences.push({ id: s.id, seq: { schema: table.schema, name: `${table.name}_${cd.colname}_seq` }, stmt: s });
+          }
           const identity = (cd.constraints ?? []).some((c: AstValue) => fields(c).contype === 'CONSTR_IDENTITY') && (t === 'int4' || t === 'int2');
           if (serial || identity) {
             // PostgreSQL names the sequence <table>_<column>_seq (when that name is free).
@@ -274,7 +288,7 @@ function collect(model: RunModel): RunFacts {
           if (c.subtype === 'AT_AddColumn') addColumns(table, [c.def]);
           if (c.subtype === 'AT_ReplicaIdentity') {
             const ri = as(c.def, 'ReplicaIdentityStmt');
-            if (ri) out.replicaIdentity.push({ id: s.id, table, type: ri.identity_type, stmt: s });
+            if (ri) out.replicaIdentity.push({ id: s.id, table, type: ri.identity_type, index: ri.name || undefined, stmt: s });
           }
         }
       }
@@ -383,6 +397,42 @@ export function replicaIdentityAt(model: RunModel, catalog: Catalog, stmt: Stmt,
     if (sameRelation(catalog, e.table, table)) type = e.type;
   }
   return type;
+}
+
+/** The index of the table's REPLICA IDENTITY USING INDEX at `stmt`, as far as the run says. */
+export function replicaIdentityIndexAt(model: RunModel, catalog: Catalog, stmt: Stmt, table: QualifiedName): string | undefined {
+  let index: string | undefined;
+  for (const e of factsOfRun(model).replicaIdentity) {
+    if (e.id >= stmt.id) break;
+    if (sameRelation(catalog, e.table, table)) index = e.type === 'i' ? e.index : undefined;
+  }
+  return index;
+}
+
+/** The key columns of a named index of `table` that the run created before `stmt` (undefined when unknown). */
+export function indexColumnsAt(model: RunModel, catalog: Catalog, stmt: Stmt, table: QualifiedName, index: string): string[] | undefined {
+  let columns: string[] | undefined;
+  for (const e of factsOfRun(model).indexes) {
+    if (e.id >= stmt.id) break;
+    if (e.name === index && sameRelation(catalog, e.table, table)) columns = e.columns;
+  }
+  return columns;
+}
+
+/**
+ * BDR 1: the sequence is a global sequence at `stmt` because the run created it while
+ * `default_sequenceam = 'bdr'` was in effect (spec §7.4; serial columns too). An explicit USING
+ * decides on its own.
+ */
+export function globalByDefaultAm(model: RunModel, catalog: Catalog, stmt: Stmt, seq: QualifiedName): Stmt | undefined {
+  let found: Stmt | undefined;
+  for (const e of factsOfRun(model).sequences) {
+    if (e.id >= stmt.id) break;
+    if (!sameRelation(catalog, e.seq, seq)) continue;
+    const am = e.using ?? settingBefore(e.stmt, 'default_sequenceam').value;
+    found = am === 'bdr' ? e.stmt : undefined;
+  }
+  return found;
 }
 
 /** The galloc sequences the run put in a schema, as known at `stmt`. */
