@@ -12,7 +12,7 @@
  * global DDL locking refused by configuration (require-ddl-locking-permit).
  */
 import * as pg from 'libpg-query';
-import { AstValue, QualifiedName, as, fields, formatName, listName, names, rangeVarName, strVal, walk } from '../src/ast';
+import { AstValue, QualifiedName, as, fields, formatName, listName, names, quoteLiteral, rangeVarName, strVal, walk } from '../src/ast';
 import { shown } from '../src/describe';
 import type { Stmt } from '../src/model';
 import type { Rule, StatementContext } from '../src/rule';
@@ -261,6 +261,9 @@ function bdr1(ctx: StatementContext): Rejection[] {
   const out: Rejection[] = [];
   // Checked by BDR 1's executor hook, not by its command filter: no setting turns it off (spec §7.4).
   out.push(...withoutPrimaryKey(ctx));
+  // PostgreSQL's own refusal (its version, not BDR): no setting turns it off either.
+  const enumChange = bdr1EnumChange(ctx);
+  if (enumChange) out.push(enumChange);
   if (stmt.via === 'bdr_replicate_ddl_command') {
     const r = unqualifiedNames(ctx);
     if (r) out.push(r);
@@ -272,6 +275,43 @@ function bdr1(ctx: StatementContext): Rejection[] {
     if (r) out.push(r);
   }
   return out;
+}
+
+/**
+ * ALTER TYPE ... ADD VALUE inside a transaction block or a DO block, and ALTER TYPE ... RENAME
+ * VALUE: BDR 1 runs on PostgreSQL 9.4–9.6, which refuses the first there (allowed from PostgreSQL
+ * 12) and has no second (PostgreSQL 10). A PostgreSQL fact, not in the PGD spec.
+ */
+function bdr1EnumChange(ctx: StatementContext): Rejection | undefined {
+  const { stmt } = ctx;
+  if (stmt.type !== 'AlterEnumStmt') return undefined;
+  const f = stmt.f;
+  const type = formatName(listName(f.typeName));
+  const sql = sqlOf(stmt);
+  if (f.oldVal) {
+    return {
+      message: `ALTER TYPE ${type} RENAME VALUE does not exist on BDR 1's PostgreSQL 9.4–9.6 (it came with PostgreSQL 10): the statement is a syntax error there`,
+      suggestion: [
+        `-- PostgreSQL 9.4–9.6 cannot rename an enum value. Add the new value (outside any transaction block), move the rows to it,`,
+        `-- and stop using the old one (a value cannot be dropped from an enum either):`,
+        `ALTER TYPE ${type} ADD VALUE ${quoteLiteral(String(f.newVal))} AFTER ${quoteLiteral(String(f.oldVal))};`,
+      ].join('\n'),
+    };
+  }
+  if (!stmt.tx.block && stmt.via !== 'do') return undefined;
+  const where = stmt.via === 'do' ? 'inside a DO block' : 'inside a transaction block';
+  return {
+    message:
+      `ALTER TYPE ${type} ADD VALUE ${where}: BDR 1 runs on PostgreSQL 9.4–9.6, which refuses it there with ` +
+      `ERROR: ALTER TYPE ... ADD cannot run inside a transaction block (SQLSTATE 25001; allowed in one from PostgreSQL 12)`,
+    suggestion: [
+      `-- Run it on its own, outside any transaction block (with Alembic: inside op.get_context().autocommit_block()),`,
+      `-- permitting DDL locking for the session around it (SET LOCAL needs a transaction block):`,
+      'SET bdr.permit_ddl_locking = true;',
+      `${sql};`,
+      'RESET bdr.permit_ddl_locking;',
+    ].join('\n'),
+  };
 }
 
 function bdr1Unit(ctx: StatementContext, node: AstValue, top: boolean): Rejection | undefined {

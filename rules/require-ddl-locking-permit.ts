@@ -13,6 +13,7 @@ import type { Report, Rule } from '../src/rule';
 import { SessionSettings, parseBool } from '../src/session-settings';
 import { commandTag } from '../src/stmt-tag';
 import { concurrentLabel } from '../src/concurrent-statements';
+import { enumAddValueLabel } from '../src/pgd';
 
 const SETTING = 'bdr.permit_ddl_locking';
 const PERMIT = 'SET LOCAL bdr.permit_ddl_locking = true';
@@ -105,12 +106,14 @@ function text(s: Stmt): string {
 
 function suggestion(stmt: Stmt): string {
   const top = topOf(stmt);
+  const noBlock = concurrentLabel(top.node) ?? enumAddValueLabel(top.node);
   switch (stmt.tx.kind) {
     case 'single':
-      if (concurrentLabel(top.node)) {
-        // CONCURRENTLY cannot run in a transaction block: permit the lock for the session around it instead.
+      if (noBlock) {
+        // CONCURRENTLY (and, on PostgreSQL 9.4–9.6, ADD VALUE) cannot run in a transaction block:
+        // permit the lock for the session around it instead.
         return [
-          `-- ${concurrentLabel(top.node)} cannot run inside a transaction block, so SET LOCAL cannot permit it: permit DDL locking for the session around it:`,
+          `-- ${noBlock} cannot run inside a transaction block, so SET LOCAL cannot permit it: permit DDL locking for the session around it:`,
           'SET bdr.permit_ddl_locking = true;',
           text(top),
           'RESET bdr.permit_ddl_locking;',

@@ -30,7 +30,7 @@ import { effectiveSeverity } from './lint';
 import type { FileResult, Finding, LintOptions, LintResult } from './lint';
 import type { FileModel, Stmt, Transaction } from './model';
 import { Comment, parseFile, parseSql } from './parser';
-import { cannotRunInTransaction, classify } from './pgd';
+import { cannotRunInTransaction, classify, enumAddValueLabel } from './pgd';
 import { allRules } from './registry';
 import type { FixStep } from './rule';
 import { parseBool, settingChanges } from './session-settings';
@@ -315,6 +315,8 @@ class FilePlanner {
         });
         if (facts.lock !== 'none') r.lock = true;
         if (cannotRunInTransaction(node)) r.noBlock = true;
+        // BDR 1 runs on PostgreSQL 9.4–9.6, which refuses ADD VALUE in a transaction block.
+        if (this.settings.target.family === 'bdr1' && enumAddValueLabel(node)) r.noBlock = true;
       }
     }
     stepInfoCache.set(key, r);

@@ -68,6 +68,15 @@ export function isBookkeepingTable(schema: string | undefined, name: string): bo
   return BOOKKEEPING.has(name) || (schema !== undefined && BOOKKEEPING.has(`${schema}.${name}`));
 }
 
+/**
+ * ALTER TYPE ... ADD VALUE, which PostgreSQL before 12 refuses inside a transaction block, a DO
+ * block or a function (ERROR: ALTER TYPE ... ADD cannot run inside a transaction block): BDR 1 runs
+ * on PostgreSQL 9.4–9.6.
+ */
+export function enumAddValueLabel(node: AstValue): string | undefined {
+  return nodeType(node) === 'AlterEnumStmt' && !fields(node).oldVal ? 'ALTER TYPE ... ADD VALUE' : undefined;
+}
+
 /** Statements PostgreSQL refuses inside a transaction block. */
 export function cannotRunInTransaction(node: AstValue): string | undefined {
   const t = nodeType(node);
