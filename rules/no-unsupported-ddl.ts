@@ -851,6 +851,22 @@ function pgd(ctx: StatementContext): Rejection[] {
       case 'CreateSchemaStmt':
         if (top && f.authrole && (f.schemaElts ?? []).length > 0 && below(target, 5, 6)) out.push(schemaAuthorization(ctx));
         break;
+      case 'CreateSeqStmt':
+      case 'AlterSeqStmt':
+        // BDR 1's sequence access methods (CREATE / ALTER SEQUENCE ... USING bdr): PostgreSQL has no such clause.
+        if (top && stmt.legacy.sequenceUsing !== undefined) {
+          const q = rangeVarName(f.sequence);
+          const verb = type === 'CreateSeqStmt' ? 'CREATE' : 'ALTER';
+          const n = formatName(q);
+          out.push({
+            message: `${verb} SEQUENCE ${shown(q)} ... USING ${stmt.legacy.sequenceUsing} is BDR 1 syntax: the PostgreSQL that ${product} runs on has no USING clause for sequences, so the statement fails with a syntax error`,
+            suggestion: [
+              ...((f.options ?? []).length > 0 || verb === 'CREATE' ? [`-- ${verb === 'CREATE' ? 'Create' : 'Alter'} the sequence without USING:`, `${sqlOf(stmt)};`] : ['-- Leave out this statement.']),
+              ...(stmt.legacy.sequenceUsing === 'bdr' ? ['-- A sequence every node can use: make it a galloc (globally allocated) sequence:', `SELECT bdr.alter_sequence_set_kind(${quoteLiteral(n)}::regclass, 'galloc');`] : []),
+            ].join('\n'),
+          });
+        }
+        break;
       case 'SelectStmt':
         if (target.family !== 'bdr3' && atLeast(target, 4, 1)) out.push(...snowflakeOnInteger(ctx));
         break;

@@ -100,7 +100,10 @@ function check(ctx: StatementContext): void {
     case 'CreateSeqStmt':
       return createSequence(ctx, state);
     case 'AlterSeqStmt':
-      if (target.family === 'bdr1') alterGlobalSequence(ctx, state);
+      if (target.family === 'bdr1') {
+        if (stmt.legacy.sequenceUsing !== undefined) return convertWithUsing(ctx, state);
+        alterGlobalSequence(ctx, state);
+      }
       return;
     case 'CreateStmt': {
       const rel = stmt.f.relation;
@@ -210,6 +213,24 @@ function reportBadOptions(ctx: StatementContext, verb: 'CREATE' | 'ALTER', seq: 
     );
   }
   ctx.report({ message, suggestion: lines.join('\n'), span: { start: stmt.start, end: stmt.end } });
+}
+
+/** BDR 1 `ALTER SEQUENCE s USING bdr`: the local sequence becomes global (later options are checked as such). */
+function convertWithUsing(ctx: StatementContext, state: RunState): void {
+  const { stmt } = ctx;
+  const rel = stmt.f.sequence;
+  const q: QualifiedName = { schema: rel?.schemaname || undefined, name: rel?.relname ?? '' };
+  const s = ctx.catalog.sequence(q);
+  const schema = s?.schema ?? q.schema;
+  const k = `${s?.schema ?? ctx.catalog.creationSchema(q)}.${q.name}`;
+  if (stmt.legacy.sequenceUsing !== 'bdr') {
+    state.global.delete(k);
+    return;
+  }
+  state.global.add(k);
+  for (const c of state.candidates) {
+    if (!c.converted && c.seq.name === q.name && (!schema || c.seq.schema === schema)) c.converted = true;
+  }
 }
 
 function alterGlobalSequence(ctx: StatementContext, state: RunState): void {

@@ -287,6 +287,12 @@ export class Catalog {
         return this.createIndex(f, origin);
       case 'CreateSeqStmt':
         return this.createSequence(f, origin, extras.sequenceUsing);
+      case 'AlterSeqStmt': {
+        // BDR 1: ALTER SEQUENCE s USING bdr / USING local changes the sequence's kind.
+        const s = extras.sequenceUsing !== undefined ? this.sequence(rangeVarName(f.sequence)) : undefined;
+        if (s) this.set(s, 'global', extras.sequenceUsing === 'bdr');
+        return;
+      }
       case 'CreateEnumStmt':
         return this.createType(listName(f.typeName), 'enum', names(f.vals), origin);
       case 'AlterEnumStmt':

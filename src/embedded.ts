@@ -44,7 +44,7 @@ const CALL_NAMES = /run_on_(all_nodes|nodes|group)|replicate_ddl_command/i;
  * Decodes the SQL string literal that starts at `index` of `text` ('...', E'...', $$...$$ or
  * $tag$...$tag$). Returns its value and, for each character of the value, its index in `text`.
  */
-export function decodeLiteral(text: string, index: number): { value: string; indexOf: (vi: number) => number } | undefined {
+export function decodeLiteral(text: string, index: number): { value: string; indexOf: (vi: number) => number; end: number } | undefined {
   let i = index;
   let escapes = false;
   if (text[i] === 'E' || text[i] === 'e') {
@@ -58,7 +58,7 @@ export function decodeLiteral(text: string, index: number): { value: string; ind
     const contentStart = close + 1;
     const end = text.indexOf(tag, contentStart);
     if (end === -1) return undefined;
-    return { value: text.slice(contentStart, end), indexOf: (vi) => contentStart + vi };
+    return { value: text.slice(contentStart, end), indexOf: (vi) => contentStart + vi, end: end + tag.length };
   }
   if (text[i] !== "'") return undefined;
   // '' is one quote; with E, a backslash escapes the next character.
@@ -83,7 +83,8 @@ export function decodeLiteral(text: string, index: number): { value: string; ind
       k++;
     }
   }
-  return { value, indexOf: (vi) => (vi < valueIdx.length ? valueIdx[vi] : k) };
+  // `end`: just after the closing quote (the text's length when the literal is not closed).
+  return { value, indexOf: (vi) => (vi < valueIdx.length ? valueIdx[vi] : k), end: Math.min(k + 1, text.length) };
 }
 
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
@@ -239,9 +240,9 @@ function plpgsqlStatements(body: string, map: ByteMap, via: EmbedKind, source: S
     searchFrom = at + locate.length;
     const atByte = Buffer.byteLength(body.slice(0, at));
     const innerMap: ByteMap = (b) => map(Math.max(0, Math.min(atByte + b + offset, bodyBytes.length)));
-    // A dynamic EXECUTE of one constant string: lint the string's SQL.
-    const lit = locate.startsWith("'") || locate.startsWith('$') ? decodeLiteral(locate, 0) : undefined;
-    if (lit && lit.indexOf(lit.value.length) >= locate.length - 1) {
+    // A dynamic EXECUTE of one constant string ('...', E'...', $$...$$ or $tag$...$tag$): lint the string's SQL.
+    const lit = /^(?:[Ee]?'|\$)/.test(locate) ? decodeLiteral(locate, 0) : undefined;
+    if (lit && lit.end >= locate.trimEnd().length) {
       const toBody = (i: number): number => map(atByte + Buffer.byteLength(locate.slice(0, i)));
       out.push(...parseEmbedded(lit.value, byteMapOf(lit.value, lit.indexOf, toBody), via));
       continue;

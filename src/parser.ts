@@ -9,7 +9,7 @@
  */
 import * as pg from 'libpg-query';
 import { SourceText } from './source';
-import type { AstNode } from './ast';
+import type { AstNode, AstValue } from './ast';
 
 export interface ParsedStatement {
   /** String indices into the file text: first character of the statement, end of its last token. */
@@ -483,6 +483,8 @@ function splitAndParse(source: SourceText, text: string, scanned: ScanOutcome, b
         if ('stmts' in again) {
           parsed = again;
           legacy = retry.legacy;
+          const alter = retry.dropOptions ? (again.stmts[0]?.stmt as AstValue | undefined)?.AlterSeqStmt : undefined;
+          if (alter) delete alter.options;
         }
       }
     }
@@ -525,7 +527,7 @@ function splitAndParse(source: SourceText, text: string, scanned: ScanOutcome, b
  * `CREATE SEQUENCE ... USING bdr` (BDR 1 global sequences) and `WITH OIDS`. The statement is
  * reparsed without it, and the finding rules learn what was there.
  */
-function legacySyntax(piece: string, tokens: Token[]): { sql: string; legacy: NonNullable<ParsedStatement['legacy']> } | undefined {
+function legacySyntax(piece: string, tokens: Token[]): { sql: string; legacy: NonNullable<ParsedStatement['legacy']>; dropOptions?: boolean } | undefined {
   const up = tokens.map((t) => t.text.toUpperCase());
   const buf = Buffer.from(piece, 'utf8');
   const cut = (from: Token, to: Token, replacement = ''): string =>
@@ -534,6 +536,21 @@ function legacySyntax(piece: string, tokens: Token[]): { sql: string; legacy: No
     const i = up.indexOf('USING');
     if (i > 0 && i + 1 < tokens.length) {
       return { sql: cut(tokens[i], tokens[i + 1]), legacy: { sequenceUsing: tokens[i + 1].text.toLowerCase() } };
+    }
+  }
+  // ALTER SEQUENCE s USING bdr: BDR 1 turns a local sequence into a global one. With no other
+  // option left the grammar needs one: a placeholder, removed from the tree (dropOptions).
+  if (up[0] === 'ALTER' && up[1] === 'SEQUENCE') {
+    const i = up.indexOf('USING');
+    if (i > 2 && i + 1 < tokens.length) {
+      const nameStart = up[2] === 'IF' && up[3] === 'EXISTS' ? 4 : 2;
+      const nameLen = i - nameStart; // s, or schema . s
+      const alone = i + 2 === tokens.length && (nameLen === 1 || (nameLen === 3 && tokens[nameStart + 1].text === '.'));
+      return {
+        sql: cut(tokens[i], tokens[i + 1], alone ? 'OWNED BY NONE' : ''),
+        legacy: { sequenceUsing: tokens[i + 1].text.toLowerCase() },
+        dropOptions: alone,
+      };
     }
   }
   for (let i = 0; i + 1 < up.length; i++) {

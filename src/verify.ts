@@ -104,8 +104,8 @@ const BDR_ONLY_SETTINGS = new Set(['default_sequenceam']);
 /**
  * The SQL to run for one top-level statement, or none:
  * - `SELECT bdr.run_on_all_nodes('...')` and the other SQL-running calls: the SQL they carry;
- * - BDR 1 syntax the PostgreSQL grammar lacks (`CREATE SEQUENCE ... USING bdr`, `WITH OIDS`): the
- *   statement as parsed, without it;
+ * - BDR 1 syntax the PostgreSQL grammar lacks (`CREATE / ALTER SEQUENCE ... USING bdr`, `WITH OIDS`):
+ *   the statement as parsed, without it (nothing for an ALTER SEQUENCE that only had USING);
  * - SET / RESET of a BDR-only setting (`default_sequenceam`): nothing.
  */
 export function replaySql(file: FileModel, stmt: Stmt): { sqls: string[]; remote: boolean } {
@@ -122,7 +122,11 @@ export function replaySql(file: FileModel, stmt: Stmt): { sqls: string[]; remote
     });
     if (calls.length > 0) return { sqls: calls, remote: true };
   }
-  if ((stmt.legacy.sequenceUsing || stmt.legacy.withOids) && stmt.node) return { sqls: [deparse(stmt.node)], remote: false };
+  if ((stmt.legacy.sequenceUsing || stmt.legacy.withOids) && stmt.node) {
+    // ALTER SEQUENCE s USING bdr alone changes nothing plain PostgreSQL has: nothing to run.
+    if (stmt.type === 'AlterSeqStmt' && !(stmt.f.options ?? []).length) return { sqls: [], remote: false };
+    return { sqls: [deparse(stmt.node)], remote: false };
+  }
   return { sqls: [file.source.text.slice(stmt.start, stmt.end)], remote: false };
 }
 

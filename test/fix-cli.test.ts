@@ -123,6 +123,15 @@ describe('--fix', () => {
     expect(r.code).toBe(0);
   });
 
+  test('--verify on bdr1: BDR 1 sequence syntax (CREATE / ALTER SEQUENCE ... USING bdr) is replayed without it', () => {
+    const sql = 'CREATE SEQUENCE invoice_no;\nALTER SEQUENCE invoice_no USING bdr;\nCREATE SEQUENCE ticket_no USING bdr;\n';
+    const dir = tempDir({ 'm/1.sql': sql });
+    const r = cli(['--target', 'bdr1', '--fix', '--verify', 'm'], { cwd: dir });
+    expect(r.stderr).toContain('pgd-lint: --verify (PGlite (embedded PostgreSQL)): the original and the fixed migrations give the same schema\n');
+    expect(r.stderr).toContain('pgd-lint: wrote m/1.sql\n');
+    expect(fs.readFileSync(path.join(dir, 'm/1.sql'), 'utf8')).toContain('SET LOCAL bdr.permit_ddl_locking = true;\nALTER SEQUENCE invoice_no USING bdr;');
+  });
+
   test('--verify: when the migrations cannot be replayed, nothing is written and the exit code is 1', () => {
     const dir = tempDir({ 'm/1.sql': 'CREATE INDEX a_idx ON a (x);\n' });
     const r = cli(['--fix', '--verify', 'm'], { cwd: dir });
