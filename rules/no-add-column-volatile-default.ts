@@ -6,9 +6,9 @@
  * ADD COLUMN … DEFAULT on a permanent table), §1.3 (PGD 6 removed the restriction).
  * Volatility is decided from PostgreSQL's catalog (src/volatility.ts).
  */
-import { AstValue, constString, fields, formatName, quoteIdent, quoteLiteral, rangeVarName, typeNameString } from '../src/ast';
+import { AstValue, constString, fields, formatName, quoteIdent, quoteLiteral, typeNameString } from '../src/ast';
 import { isSerialType } from '../src/catalog';
-import { Step, backfillSteps, fixSteps, helperName, notNullViaCheck, primaryKeyColumns, stepsText, tableRef } from '../src/column-rewrite';
+import { Step, alteredTable, backfillSteps, fixSteps, helperName, notNullViaCheck, primaryKeyColumns, stepsText, tableRef } from '../src/column-rewrite';
 import { shown } from '../src/describe';
 import { describeLock } from '../src/pgd';
 import type { Rule } from '../src/rule';
@@ -45,17 +45,13 @@ export const rule: Rule = {
   },
   statement(ctx) {
     const { stmt, target, facts } = ctx;
-    if (stmt.type !== 'AlterTableStmt') return;
-    if (stmt.f.objtype && stmt.f.objtype !== 'OBJECT_TABLE') return;
-    const rel = stmt.f.relation;
-    const q = rangeVarName(rel);
-    const table = ctx.table(q);
+    const altered = alteredTable(ctx);
+    if (!altered) return;
+    const { q, table, isNew } = altered;
     const bdr1 = target.family === 'bdr1';
     // Created earlier in this file: still empty, so filling the column costs nothing. BDR 1's command
     // filter rejects ADD COLUMN … DEFAULT on every permanent table all the same, empty or not (spec §7.4).
-    const isNew = ctx.isNewTable(table);
     if (isNew && !bdr1) return;
-    if (rel?.relpersistence === 't' || (q.schema ?? '').startsWith('pg_temp') || table?.persistence === 'temp') return;
     if (table?.persistence === 'unlogged' && target.family !== 'pgd6') return; // not replicated
 
     const flagged: Flagged[] = [];

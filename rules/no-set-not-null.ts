@@ -7,9 +7,9 @@
  * has no NULLs (NotNullImpliedByRelConstraints → predicate_implied_by, weak): `col IS NOT NULL`, alone
  * or ANDed with other conditions. A strict comparison (`col > 0`) is no proof: a CHECK lets NULL pass.
  */
-import { AstValue, fields, nodeType, quoteIdent, rangeVarName } from '../src/ast';
+import { AstValue, fields, nodeType, quoteIdent } from '../src/ast';
 import type { Constraint } from '../src/catalog';
-import { Step, fixSteps, helperName, notNullViaCheck, stepsText, tableRef } from '../src/column-rewrite';
+import { Step, alteredTable, fixSteps, helperName, notNullViaCheck, stepsText, tableRef } from '../src/column-rewrite';
 import { shown } from '../src/describe';
 import { describeLock } from '../src/pgd';
 import type { Rule } from '../src/rule';
@@ -26,13 +26,9 @@ export const rule: Rule = {
   },
   statement(ctx) {
     const { stmt, target, facts } = ctx;
-    if (stmt.type !== 'AlterTableStmt') return;
-    if (stmt.f.objtype && stmt.f.objtype !== 'OBJECT_TABLE') return;
-    const rel = stmt.f.relation;
-    const q = rangeVarName(rel);
-    const table = ctx.table(q);
-    if (ctx.isNewTable(table)) return; // created earlier in this file: still empty
-    if (rel?.relpersistence === 't' || (q.schema ?? '').startsWith('pg_temp') || table?.persistence === 'temp') return;
+    const altered = alteredTable(ctx);
+    if (!altered || altered.isNew) return; // a table created earlier in this file is still empty
+    const { q, table } = altered;
 
     const cmds: AstValue[] = stmt.f.cmds ?? [];
     const added = new Set(

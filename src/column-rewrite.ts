@@ -3,9 +3,9 @@
  * backfills that commit per batch, the NOT NULL-through-a-CHECK route, and names for the helper
  * objects. Shared by no-add-column-volatile-default, no-rewriting-alter-type and no-set-not-null.
  */
-import { QualifiedName, formatName, quoteIdent, quoteLiteral } from './ast';
+import { QualifiedName, formatName, quoteIdent, quoteLiteral, rangeVarName } from './ast';
 import type { Table } from './catalog';
-import type { FixMode, FixStep } from './rule';
+import type { FixMode, FixStep, StatementContext } from './rule';
 import { Target } from './targets';
 
 /** A table as the rewritten SQL names it. */
@@ -20,6 +20,22 @@ export interface TableRef {
 export function tableRef(q: QualifiedName): TableRef {
   const sql = formatName(q);
   return { q, sql, literal: quoteLiteral(sql) };
+}
+
+/**
+ * The table an ALTER TABLE statement changes, for the rules about its columns: undefined for other
+ * statements, ALTER of other relation kinds, and temporary tables (never replicated). `isNew`: the
+ * table was created earlier in this file (still empty).
+ */
+export function alteredTable(ctx: StatementContext): { q: QualifiedName; table: Table | undefined; isNew: boolean } | undefined {
+  const { stmt } = ctx;
+  if (stmt.type !== 'AlterTableStmt') return undefined;
+  if (stmt.f.objtype && stmt.f.objtype !== 'OBJECT_TABLE') return undefined;
+  const rel = stmt.f.relation;
+  const q = rangeVarName(rel);
+  const table = ctx.table(q);
+  if (rel?.relpersistence === 't' || (q.schema ?? '').startsWith('pg_temp') || table?.persistence === 'temp') return undefined;
+  return { q, table, isNew: ctx.isNewTable(table) };
 }
 
 /**
