@@ -8,7 +8,7 @@
  */
 import { AstValue, constString, fields, formatName, quoteIdent, quoteLiteral, typeNameString } from '../src/ast';
 import { isSerialType } from '../src/catalog';
-import { Step, alteredTable, backfillSteps, fixSteps, helperName, notNullViaCheck, primaryKeyColumns, stepsText, tableRef } from '../src/column-rewrite';
+import { Step, backfillSteps, fixSteps, helperName, notNullViaCheck, primaryKeyColumns, stepsText, refusedOnTable, tableRef } from '../src/column-rewrite';
 import { shown } from '../src/describe';
 import { describeLock } from '../src/pgd';
 import type { Rule } from '../src/rule';
@@ -45,14 +45,10 @@ export const rule: Rule = {
   },
   statement(ctx) {
     const { stmt, target, facts } = ctx;
-    const altered = alteredTable(ctx);
+    const altered = refusedOnTable(ctx);
     if (!altered) return;
     const { q, table, isNew } = altered;
     const bdr1 = target.family === 'bdr1';
-    // Created earlier in this file: still empty, so filling the column costs nothing. BDR 1's command
-    // filter rejects ADD COLUMN … DEFAULT on every permanent table all the same, empty or not (spec §7.4).
-    if (isNew && !bdr1) return;
-    if (table?.persistence === 'unlogged' && target.family !== 'pgd6') return; // not replicated
 
     const flagged: Flagged[] = [];
     (stmt.f.cmds ?? []).forEach((cmdNode: AstValue, index: number) => {

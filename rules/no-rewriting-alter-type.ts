@@ -10,7 +10,7 @@
  */
 import { AstValue, QualifiedName, fields, formatName, quoteIdent, rangeVarName, typeMods, walk } from '../src/ast';
 import type { Catalog, Column, Table } from '../src/catalog';
-import { Step, alteredTable, backfillSteps, fixSteps, helperName, notNullViaCheck, primaryKeyColumns, stepsText, tableRef } from '../src/column-rewrite';
+import { Step, backfillSteps, fixSteps, helperName, notNullViaCheck, primaryKeyColumns, stepsText, refusedOnTable, tableRef } from '../src/column-rewrite';
 import { shown } from '../src/describe';
 import { describeLock } from '../src/pgd';
 import type { RunModel } from '../src/model';
@@ -170,14 +170,10 @@ export const rule: Rule = {
 
 function check(ctx: StatementContext): void {
   const { stmt, target, facts } = ctx;
-  const altered = alteredTable(ctx);
+  const altered = refusedOnTable(ctx);
   if (!altered) return;
   const { q, table, isNew } = altered;
   const bdr1 = target.family === 'bdr1';
-  // Created earlier in this file: still empty, so a rewrite costs nothing. BDR 1's command filter
-  // rejects every ALTER COLUMN TYPE on a permanent table all the same, empty or not (spec §7.4).
-  if (isNew && !bdr1) return;
-  if (table?.persistence === 'unlogged' && target.family !== 'pgd6') return; // not replicated
   const cmds: AstValue[] = stmt.f.cmds ?? [];
   const product = productName(target);
 

@@ -39,6 +39,21 @@ export function alteredTable(ctx: StatementContext): { q: QualifiedName; table: 
 }
 
 /**
+ * alteredTable() for the changes BDR 1 / PGD refuse on a replicated table (ADD COLUMN with a
+ * DEFAULT, a rewriting ALTER COLUMN TYPE): undefined also for a table created earlier in this file
+ * (still empty: the change costs nothing), except on BDR 1, whose command filter refuses it on
+ * every permanent table, empty or not (spec §7.4), and for an unlogged table, which is not
+ * replicated before PGD 6.
+ */
+export function refusedOnTable(ctx: StatementContext): { q: QualifiedName; table: Table | undefined; isNew: boolean } | undefined {
+  const altered = alteredTable(ctx);
+  if (!altered) return undefined;
+  if (altered.isNew && ctx.target.family !== 'bdr1') return undefined;
+  if (altered.table?.persistence === 'unlogged' && ctx.target.family !== 'pgd6') return undefined;
+  return altered;
+}
+
+/**
  * A helper object's name as PostgreSQL's makeObjectName() builds it: `<table>_<column>_<suffix>`,
  * the longer of table and column clipped (whole characters) until the name fits in 63 bytes.
  * It is the name PostgreSQL itself gives a serial column's sequence (`<table>_<column>_seq`).
